@@ -1,0 +1,3 @@
+from rnnlab.cli import console_main
+
+console_main()

@@ -1,0 +1,101 @@
+"""The `rnnlab` command: one typer app per job, joined here; user errors become one
+`error: ...` line with exit code 2, internal failures exit 1 (traceback with --debug)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from rnnlab.errors import UserError
+
+app = typer.Typer(
+    name="rnnlab",
+    help="Train, evaluate and explain recurrent neural networks beside honest baselines.\n\n"
+         "Example: rnnlab forecast fit --data airline-passengers --time-col Month "
+         "--target Passengers --lookback 24 --horizon 12 --log",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+datasets_app = typer.Typer(help="Bundled and downloadable data sets.", no_args_is_help=False)
+
+
+@datasets_app.callback(invoke_without_command=True)
+def datasets(ctx: typer.Context) -> None:
+    """List the data sets `--data NAME` accepts.
+
+    Example: rnnlab datasets
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.table import Table
+
+    from rnnlab.console import console
+    from rnnlab.data.datasets import DATASETS
+
+    table = Table(title="rnnlab data sets (pass the name as --data)", title_justify="left")
+    for column in ("name", "job", "where", "description", "options"):
+        table.add_column(column)
+    for d in DATASETS.values():
+        table.add_row(d.name, d.job, "bundled" if d.url is None else "download", d.description,
+                      d.options)
+    console.print(table)
+
+
+@datasets_app.command("fetch")
+def fetch(name: str = typer.Argument(help="A data set name from `rnnlab datasets`.")) -> None:
+    """Download (once, checksum verified) and print the local path of a data set.
+
+    Example: rnnlab datasets fetch monthly-car-sales
+    """
+    from rnnlab.data.datasets import resolve_data
+
+    print(resolve_data(name))
+
+
+def _register() -> None:
+    from rnnlab.tasks.forecasting.cli import app as forecast_app
+
+    app.add_typer(forecast_app, name="forecast")
+    app.add_typer(datasets_app, name="datasets")
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    try:
+        app(args=args, prog_name="rnnlab", standalone_mode=False)
+        return 0
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except click.exceptions.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "rnnlab"
+        print(f"error: {exc.format_message()} (see `{command} --help`)", file=sys.stderr)
+        return 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place internal failures are reported
+        if debug:
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the "
+              "traceback)", file=sys.stderr)
+        return 1
+
+
+def console_main() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    console_main()

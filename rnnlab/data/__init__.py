@@ -1,0 +1,1 @@
+"""Data readers and pure transforms shared by the jobs."""

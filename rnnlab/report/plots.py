@@ -1,0 +1,124 @@
+"""Figures shared by the jobs. Matplotlib with the Agg backend (no screen); files are written
+atomically as PNG."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from rnnlab.runs import atomic_write_bytes  # noqa: E402
+
+COLORS = {"actual": "#222222", "network": "#1f77b4", "interval": "#1f77b4"}
+
+
+def save_figure(fig: plt.Figure, path: str | Path) -> Path:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def loss_curves(history: list[dict[str, float]], path: str | Path, title: str = "Training",
+                metrics: Sequence[str] = ("train_loss", "val_loss")) -> Path:
+    """Per-epoch curves of the logged metrics (train / validation loss by default)."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    epochs = [row["epoch"] + 1 for row in history]
+    for name in metrics:
+        values = [row.get(name, np.nan) for row in history]
+        if not np.all(np.isnan(values)):
+            ax.plot(epochs, values, label=name.replace("_", " "))
+    ax.set(xlabel="epoch", ylabel="loss", title=title)
+    if any(row.get("val_loss", np.nan) > 0 for row in history):
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return save_figure(fig, path)
+
+
+def forecast_plot(
+    times: Sequence, actual: np.ndarray, forecast_times: Sequence, forecasts: dict[str, np.ndarray],
+    interval: tuple[np.ndarray, np.ndarray] | None, boundaries: dict[str, object],
+    path: str | Path, title: str, level: float | None = None,
+) -> Path:
+    """History, test-period forecasts of each model and the network's prediction interval.
+
+    boundaries: {"validation": time, "test": time} drawn as vertical lines.
+    """
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    ax.plot(times, actual, color=COLORS["actual"], lw=1.2, label="actual")
+    if interval is not None:
+        label = f"{level:.0%} interval" if level else "interval"
+        ax.fill_between(forecast_times, interval[0], interval[1], color=COLORS["interval"],
+                        alpha=0.18, label=label, step=None)
+    for i, (name, values) in enumerate(forecasts.items()):
+        ax.plot(forecast_times, values, lw=1.6 if i == 0 else 1.0,
+                ls="-" if i == 0 else "--", label=name)
+    for name, when in boundaries.items():
+        ax.axvline(when, color="grey", ls=":", lw=1)
+        ax.annotate(name, (when, 1), xycoords=("data", "axes fraction"), fontsize=8,
+                    ha="left", va="top", color="grey")
+    ax.set(title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=3)
+    fig.autofmt_xdate()
+    return save_figure(fig, path)
+
+
+def residual_plot(times: Sequence, residuals: np.ndarray, path: str | Path, title: str) -> Path:
+    """Forecast errors over time and their histogram."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4), width_ratios=[2.2, 1])
+    left.axhline(0, color="grey", lw=1)
+    left.plot(times, residuals, marker=".", lw=0.8)
+    left.set(title=title, ylabel="actual - forecast")
+    left.grid(alpha=0.3)
+    right.hist(residuals, bins=min(30, max(5, len(residuals) // 3)), color="#1f77b4", alpha=0.8)
+    right.set(title="distribution")
+    fig.autofmt_xdate()
+    return save_figure(fig, path)
+
+
+def bar_chart(values: dict[str, float], path: str | Path, title: str, ylabel: str) -> Path:
+    """One bar per model (e.g. MASE of the network and each baseline)."""
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    names = list(values)
+    ax.bar(names, [values[n] for n in names], color=["#1f77b4" if i == 0 else "#999999"
+                                                      for i in range(len(names))])
+    ax.set(title=title, ylabel=ylabel)
+    ax.grid(alpha=0.3, axis="y")
+    plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
+    return save_figure(fig, path)
+
+
+def fold_lines(folds: Sequence[int], values: dict[str, np.ndarray], path: str | Path, title: str,
+               ylabel: str) -> Path:
+    """One line per model across backtest folds."""
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    for i, (name, series) in enumerate(values.items()):
+        ax.plot(folds, series, marker="o", lw=2 if i == 0 else 1, label=name)
+    ax.set(title=title, xlabel="fold", ylabel=ylabel, xticks=list(folds))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return save_figure(fig, path)
+
+
+def anomaly_plot(times: Sequence, actual: np.ndarray, forecast: np.ndarray, lower: np.ndarray,
+                 upper: np.ndarray, flagged: np.ndarray, path: str | Path, title: str) -> Path:
+    """Series, one-step forecasts with their interval, and the flagged points in red."""
+    fig, ax = plt.subplots(figsize=(10, 4))
+    times = np.asarray(times)
+    ax.fill_between(times, lower, upper, color=COLORS["interval"], alpha=0.18, label="interval")
+    ax.plot(times, actual, color=COLORS["actual"], lw=1, label="actual")
+    ax.plot(times, forecast, color=COLORS["network"], lw=0.8, label="one-step forecast")
+    ax.scatter(times[flagged], actual[flagged], color="red", s=18, zorder=3, label="anomaly")
+    ax.set(title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.autofmt_xdate()
+    return save_figure(fig, path)

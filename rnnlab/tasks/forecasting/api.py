@@ -1,0 +1,203 @@
+"""Forecaster: fit a network on a series, forecast from any origin, save / load a run.
+
+>>> from rnnlab.tasks.forecasting import ForecastConfig, Forecaster
+>>> cfg = ForecastConfig(data="airline-passengers", time_col="Month", target=("Passengers",),
+...                      lookback=24, horizon=12, log=True)
+>>> forecaster = Forecaster(cfg).fit()                       # doctest: +SKIP
+>>> forecaster.predict(new_frame)                            # doctest: +SKIP
+>>> Forecaster.load("runs/demo-airline").predict(new_frame)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors.torch import load_file, save_file
+
+from rnnlab.data.timeseries import future_index, gather, season_for, window_origins
+from rnnlab.errors import UserError
+from rnnlab.runs import atomic_write_text
+from rnnlab.tasks.forecasting.config import ForecastConfig
+from rnnlab.tasks.forecasting.data import (
+    Preprocessor, Series, Split, WindowDataModule, WindowTensors, load_series, make_split,
+)
+from rnnlab.tasks.forecasting.metrics import conformal_halfwidth, mase_scale
+from rnnlab.tasks.forecasting.model import ForecastModule, ForecastNet
+from rnnlab.training import FitResult, fit_module
+
+
+class Forecaster:
+    """A forecasting network with its preprocessing, fitted on the training part of a series.
+
+    Fitted attributes end in `_`: `series_`, `split_`, `preprocessor_`, `net_`, `fit_result_`,
+    `season_`, `val_abs_residuals_` (validation |errors| behind the prediction intervals).
+    """
+
+    def __init__(self, config: ForecastConfig) -> None:
+        self.config = config
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, data: pd.DataFrame | Series | None = None,
+            source: str | None = None) -> Forecaster:
+        """Read `config.data` (or use the table / Series `data`), split it in time, train;
+        returns self."""
+        cfg = self.config
+        cfg.validate()
+        series = load_series(cfg, data, source)
+        pre = Preprocessor(cfg, series.freq)
+        if cfg.multi_step == "recursive" and pre.calendar and series.freq is None:
+            raise UserError("--multi-step recursive with --calendar needs a regular time column")
+        split = make_split(cfg, len(series), pre.first_valid, series.source)
+        pre.fit(series, split.train_end)
+        self.series_, self.split_, self.preprocessor_ = series, split, pre
+        self.season_ = cfg.season or season_for(series.freq)
+        self.mase_scale_ = mase_scale(series.targets[: split.train_end], self.season_)
+
+        inputs, scaled = pre.inputs(series), pre.scaled_targets(series)
+        steps, lookback = cfg.output_steps, cfg.lookback
+        train_origins = window_origins(len(series), lookback, steps, pre.first_valid + lookback,
+                                       split.train_end, cfg.stride)
+        val_origins = window_origins(len(series), lookback, steps, split.train_end, split.val_end)
+        datamodule = WindowDataModule(
+            WindowTensors(gather(inputs, train_origins, -lookback, 0),
+                          gather(scaled, train_origins, 0, steps)),
+            WindowTensors(gather(inputs, val_origins, -lookback, 0),
+                          gather(scaled, val_origins, 0, steps)),
+            cfg.train.batch_size,
+        )
+        self.net_ = self._build_net(inputs.shape[1])
+        module = ForecastModule(self.net_, cfg.loss, cfg.train.lr, cfg.train.weight_decay)
+        self.fit_result_: FitResult = fit_module(module, datamodule, cfg.train)
+        self.net_.eval()
+        self.n_windows_ = {"train": len(train_origins), "val": len(val_origins)}
+
+        origins = self.val_origins()
+        truth = gather(series.targets, origins, 0, cfg.horizon)
+        self.val_abs_residuals_ = np.abs(self.forecast(series, origins) - truth)
+        return self
+
+    def _build_net(self, n_inputs: int) -> ForecastNet:
+        cfg = self.config
+        self.n_inputs_ = n_inputs
+        return ForecastNet(
+            n_inputs, len(cfg.target), cfg.lookback, cfg.output_steps, cfg.model, cfg.hidden,
+            cfg.layers, cfg.bidirectional, cfg.dropout, cfg.layout, cfg.window_norm,
+        )
+
+    def val_origins(self) -> np.ndarray:
+        """Every origin whose H targets lie in the validation part (stride 1)."""
+        return window_origins(self.split_.n, self.config.lookback, self.config.horizon,
+                              self.split_.train_end, self.split_.val_end)
+
+    def test_origins(self) -> np.ndarray:
+        """Origins every `test_stride` (default H) steps across the test part."""
+        cfg = self.config
+        return window_origins(self.split_.n, cfg.lookback, cfg.horizon, self.split_.val_end,
+                              self.split_.n, cfg.test_stride or cfg.horizon)
+
+    # -- forecasting -----------------------------------------------------------------------
+    @torch.no_grad()
+    def forecast(self, series: Series, origins: np.ndarray) -> np.ndarray:
+        """Forecasts (windows, H, k) in original units from each origin (first step index)."""
+        cfg, pre = self.config, self.preprocessor_
+        if len(origins) == 0:
+            return np.zeros((0, cfg.horizon, len(cfg.target)))
+        inputs = torch.from_numpy(gather(pre.inputs(series), origins, -cfg.lookback, 0))
+        if cfg.multi_step == "direct":
+            scaled = self.net_(inputs)
+        else:
+            scaled = self._rollout(inputs, series, origins)
+        return pre.invert(scaled.numpy().astype(np.float64), origins, series.targets)
+
+    def _rollout(self, window: torch.Tensor, series: Series, origins: np.ndarray) -> torch.Tensor:
+        """Recursive multi-step: feed each one-step forecast back as the newest input row."""
+        pre, horizon = self.preprocessor_, self.config.horizon
+        index = series.index
+        if pre.calendar:
+            index = index.append(future_index(index[-1], pre.freq, horizon))
+        calendar = torch.from_numpy(pre.calendar_columns(index).astype(np.float32))
+        outputs = []
+        for step in range(horizon):
+            next_value = self.net_(window)[:, 0, :]  # (windows, k)
+            outputs.append(next_value)
+            row = torch.cat([next_value, calendar[origins + step]], dim=1)
+            window = torch.cat([window[:, 1:], row[:, None, :]], dim=1)
+        return torch.stack(outputs, dim=1)
+
+    def halfwidth(self, level: float | None = None) -> np.ndarray:
+        """Prediction-interval half-width (H, k) at `level` (default: the configured level)."""
+        return conformal_halfwidth(self.val_abs_residuals_, level or self.config.level)
+
+    def predict(self, data: pd.DataFrame | str | Path, level: float | None = None) -> pd.DataFrame:
+        """Forecast the H steps after the end of `data` (a table with the training columns).
+
+        Returns one row per future step: each target, and `<target>_lower` / `<target>_upper`.
+        """
+        cfg = self.config
+        if isinstance(data, str | Path):
+            series = load_series(cfg.replace(data=str(data)))
+        else:
+            series = load_series(cfg, data, "the data")
+        needed = self.preprocessor_.first_valid + cfg.lookback
+        if len(series) < needed:
+            raise UserError(
+                f"{series.source} has {len(series)} rows; forecasting needs the last {needed} "
+                f"(--lookback {cfg.lookback})"
+            )
+        origin = np.array([len(series)])
+        point = self.forecast(series, origin)[0]  # (H, k)
+        width = self.halfwidth(level)
+        if isinstance(series.index, pd.DatetimeIndex) and series.freq:
+            index = future_index(series.index[-1], series.freq, cfg.horizon)
+        else:
+            index = pd.RangeIndex(len(series), len(series) + cfg.horizon)
+        table = {}
+        for j, name in enumerate(cfg.target):
+            table[name] = point[:, j]
+            table[f"{name}_lower"] = point[:, j] - width[:, j]
+            table[f"{name}_upper"] = point[:, j] + width[:, j]
+        return pd.DataFrame(table, index=pd.Index(index, name=cfg.time_col or "step"))
+
+    # -- persistence -----------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """model/weights.safetensors + model/forecaster.json (no pickles)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        weights = directory / "weights.safetensors"
+        partial = directory / ".weights.safetensors.tmp"
+        save_file({k: v.contiguous() for k, v in self.net_.state_dict().items()}, str(partial))
+        partial.replace(weights)
+        state = {
+            "config": self.config.to_dict(),
+            "preprocessor": self.preprocessor_.to_dict(),
+            "n_inputs": self.n_inputs_,
+            "season": self.season_,
+            "mase_scale": self.mase_scale_.tolist(),
+            "split": vars(self.split_),
+            "val_abs_residuals": self.val_abs_residuals_.tolist(),
+        }
+        atomic_write_text(directory / "forecaster.json", json.dumps(state))
+        return directory
+
+    @classmethod
+    def load(cls, run_or_model_dir: str | Path) -> Forecaster:
+        """Load from a run folder (or its model/ folder) written by `fit`."""
+        path = Path(run_or_model_dir)
+        model_dir = path / "model" if (path / "model").is_dir() else path
+        if not (model_dir / "forecaster.json").is_file():
+            raise UserError(f"{path} holds no forecasting model (model/forecaster.json missing)")
+        state = json.loads((model_dir / "forecaster.json").read_text(encoding="utf-8"))
+        self = cls(ForecastConfig.from_dict(state["config"]))
+        self.preprocessor_ = Preprocessor.from_dict(state["preprocessor"])
+        self.season_ = state["season"]
+        self.mase_scale_ = np.asarray(state["mase_scale"], dtype=np.float64)
+        self.split_ = Split(**state["split"])
+        self.val_abs_residuals_ = np.asarray(state["val_abs_residuals"], dtype=np.float64)
+        self.net_ = self._build_net(state["n_inputs"])
+        self.net_.load_state_dict(load_file(str(model_dir / "weights.safetensors")))
+        self.net_.eval()
+        return self

@@ -1,0 +1,320 @@
+"""Forecasting data: read and validate the series, split it in time, build windows and batches.
+
+`load_series` turns the user's table into a clean, sorted, regular `Series`; `Preprocessor`
+is fitted on the training rows only (log / difference / scale, calendar and lag columns) and
+saved as JSON; `Split` holds the train / validation / test boundaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning.pytorch as pl
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from rnnlab.data.io import read_table
+from rnnlab.data.timeseries import (
+    apply_scaler, calendar_features, default_calendar, fit_scaler, infer_frequency,
+    scaler_from_dict, scaler_to_dict,
+)
+from rnnlab.errors import UserError, check_columns
+from rnnlab.tasks.forecasting.config import ForecastConfig
+
+
+@dataclass
+class Series:
+    """A validated series: `targets` (time, k) and `features` (time, f) in original units."""
+
+    index: pd.Index  # DatetimeIndex, or a RangeIndex of steps when there is no time column
+    targets: np.ndarray
+    features: np.ndarray
+    freq: str | None
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def head(self, rows: int) -> Series:
+        """The first `rows` rows (an earlier cut-off, as in a backtest fold)."""
+        return Series(self.index[:rows], self.targets[:rows], self.features[:rows], self.freq,
+                      self.source)
+
+
+def load_series(cfg: ForecastConfig, frame: pd.DataFrame | Series | None = None,
+                source: str | None = None) -> Series:
+    """Read (unless given) and validate the table named by `cfg.data`."""
+    if isinstance(frame, Series):
+        return frame
+    if frame is None:
+        from rnnlab.data.datasets import resolve_data
+
+        path = resolve_data(cfg.data)
+        frame, source = read_table(path), Path(path).name
+    source = source or "the data"
+    columns = list(frame.columns)
+    check_columns(list(cfg.target), columns, source, "--target")
+    check_columns(list(cfg.features), columns, source, "--features")
+    if cfg.time_col is not None:
+        check_columns([cfg.time_col], columns, source, "--time-col")
+        frame = _index_by_time(frame, cfg.time_col, cfg.time_format, source)
+    else:
+        frame = frame.reset_index(drop=True)
+    for column in (*cfg.target, *cfg.features):
+        frame[column] = _numeric(frame[column], column, source)
+    freq = infer_frequency(frame.index) if isinstance(frame.index, pd.DatetimeIndex) else None
+    if freq is not None:
+        frame = _regularise(frame, freq, cfg.fill, source)
+    frame = _fill(frame, list(cfg.target) + list(cfg.features), cfg.fill, source)
+    return Series(
+        index=frame.index,
+        targets=frame[list(cfg.target)].to_numpy(np.float64),
+        features=frame[list(cfg.features)].to_numpy(np.float64).reshape(len(frame), -1),
+        freq=freq,
+        source=source,
+    )
+
+
+def _line(position: int) -> int:
+    return position + 2  # header is line 1
+
+
+def _index_by_time(frame: pd.DataFrame, column: str, fmt: str | None, source: str) -> pd.DataFrame:
+    raw = frame[column]
+    if fmt is None and pd.api.types.is_integer_dtype(raw) and raw.between(1000, 2999).all():
+        fmt = "%Y"  # a column of years such as 1885
+    parsed = pd.to_datetime(raw.astype(str), format=fmt, errors="coerce")
+    bad = parsed.isna() & raw.notna()
+    if bad.any() or raw.isna().any():
+        position = int(np.flatnonzero(bad | raw.isna())[0])
+        raise UserError(
+            f"{source} line {_line(position)}: time column {column!r} has {raw.iloc[position]!r}, "
+            "which is not a date; fix the value or pass --time-format (e.g. --time-format %Y-%m)"
+        )
+    duplicated = parsed.duplicated(keep=False)
+    if duplicated.any():
+        rows = np.flatnonzero(duplicated)[:2]
+        raise UserError(
+            f"{source}: timestamp {parsed.iloc[rows[0]]} appears twice (lines "
+            f"{_line(rows[0])} and {_line(rows[1])}) in {column!r}; remove or aggregate duplicates"
+        )
+    frame = frame.assign(**{column: parsed}).sort_values(column, kind="stable")
+    return frame.set_index(column)
+
+
+def _numeric(values: pd.Series, column: str, source: str) -> pd.Series:
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() & values.notna()
+    if bad.any():
+        position = int(np.flatnonzero(bad.to_numpy())[0])
+        raise UserError(
+            f"{source} line {_line(position)}: column {column!r} has {values.iloc[position]!r}, "
+            "which is not a number; fix it or choose a numeric column"
+        )
+    return numbers.astype(np.float64)
+
+
+def _regularise(frame: pd.DataFrame, freq: str, fill: str, source: str) -> pd.DataFrame:
+    """Put the series on its regular time grid; missing timestamps become NaN rows."""
+    grid = pd.date_range(frame.index[0], frame.index[-1], freq=freq)
+    if len(grid) == len(frame) or not frame.index.isin(grid).all():
+        return frame  # already regular, or irregular data that no grid fits: keep as is
+    missing = grid.difference(frame.index)
+    if fill == "none":
+        raise UserError(
+            f"{source}: {len(missing)} timestamp(s) missing from the regular {freq} grid, first "
+            f"{missing[0].date()}; pass --fill ffill or --fill interpolate to fill them"
+        )
+    return frame.reindex(grid)
+
+
+def _fill(frame: pd.DataFrame, columns: list[str], fill: str, source: str) -> pd.DataFrame:
+    values = frame[columns]
+    if not values.isna().any().any():
+        return frame
+    if fill == "none":
+        column = values.columns[values.isna().any()][0]
+        position = int(np.flatnonzero(values[column].isna().to_numpy())[0])
+        raise UserError(
+            f"{source} line {_line(position)}: column {column!r} is empty (NaN); pass "
+            "--fill ffill or --fill interpolate, or clean the file"
+        )
+    filled = values.ffill() if fill == "ffill" else values.interpolate(limit_direction="both")
+    filled = filled.bfill()  # a leading gap has nothing before it
+    return frame.assign(**{c: filled[c] for c in columns})
+
+
+# -- split ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Split:
+    """Row boundaries: train [0, train_end), validation [train_end, val_end), test [val_end, n)."""
+
+    train_end: int
+    val_end: int
+    n: int
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return {"train": self.train_end, "val": self.val_end - self.train_end,
+                "test": self.n - self.val_end}
+
+
+def size_in_rows(size: float, n: int) -> int:
+    return int(round(size * n)) if size < 1 else int(size)
+
+
+def make_split(cfg: ForecastConfig, n: int, first_valid: int, source: str) -> Split:
+    """Chronological split; each part must hold at least one full window."""
+    test = size_in_rows(cfg.test_size, n)
+    val = max(size_in_rows(cfg.val_size, n), cfg.horizon)
+    train = n - test - val
+    train_min = first_valid + cfg.lookback + cfg.output_steps
+    if test < cfg.horizon or train < train_min:
+        needed = train_min + val + max(test, cfg.horizon)
+        raise UserError(
+            f"{source} has {n} rows; --lookback {cfg.lookback} with --horizon {cfg.horizon} "
+            f"needs at least {needed} (training {train_min}, validation {val}, test "
+            f"{max(test, cfg.horizon)}); use a smaller --lookback/--horizon or a longer series"
+        )
+    return Split(train_end=train, val_end=train + val, n=n)
+
+
+# -- preprocessing (fitted on the training rows only) ----------------------------------------
+
+
+class Preprocessor:
+    """Targets and covariates -> the network's input columns and (scaled) target columns.
+
+    Input columns: transformed targets, covariates, lagged copies of both, calendar sin/cos.
+    Target transform: optional log, optional first difference, then the scaler.
+    """
+
+    def __init__(self, cfg: ForecastConfig, freq: str | None = None) -> None:
+        self.log, self.diff, self.scale = cfg.log, cfg.diff, cfg.scale
+        self.lags = sorted(cfg.lags)
+        calendar = list(cfg.calendar)
+        self.calendar = default_calendar(freq) if calendar == ["auto"] else calendar
+        self.freq = freq
+        self.target_scaler = None
+        self.feature_scaler = None
+
+    @property
+    def first_valid(self) -> int:
+        """Rows lost at the start to differencing and lags."""
+        return int(self.diff) + (self.lags[-1] if self.lags else 0)
+
+    def transform_targets(self, targets: np.ndarray, source: str = "the data") -> np.ndarray:
+        """(time, k) original units -> (time, k) log / differenced, unscaled (NaN where undefined)."""
+        values = targets
+        if self.log:
+            if (values <= 0).any():
+                row = int(np.argwhere(values <= 0)[0][0])
+                raise UserError(
+                    f"{source} line {row + 2}: --log needs positive targets, found "
+                    f"{values[row].tolist()}; drop --log"
+                )
+            values = np.log(values)
+        if self.diff:
+            values = np.vstack([np.full((1, values.shape[1]), np.nan), np.diff(values, axis=0)])
+        return values
+
+    def fit(self, series: Series, train_end: int) -> Preprocessor:
+        z = self.transform_targets(series.targets, series.source)[self.first_valid:train_end]
+        self.target_scaler = fit_scaler(self.scale, z)
+        self.feature_scaler = fit_scaler(self.scale, series.features[:train_end])
+        return self
+
+    def scaled_targets(self, series: Series) -> np.ndarray:
+        z = self.transform_targets(series.targets, series.source)
+        return apply_scaler(self.target_scaler, z)
+
+    def inputs(self, series: Series, scaled_targets: np.ndarray | None = None) -> np.ndarray:
+        """(time, input_columns) float32; rows before `first_valid` hold NaN."""
+        z = self.scaled_targets(series) if scaled_targets is None else scaled_targets
+        base = np.hstack([z, apply_scaler(self.feature_scaler, series.features)])
+        blocks = [base]
+        for lag in self.lags:
+            shifted = np.full_like(base, np.nan)
+            shifted[lag:] = base[:-lag]
+            blocks.append(shifted)
+        blocks.append(self.calendar_columns(series.index))
+        return np.hstack(blocks).astype(np.float32)
+
+    def calendar_columns(self, index: pd.Index) -> np.ndarray:
+        if not self.calendar:
+            return np.zeros((len(index), 0))
+        return calendar_features(pd.DatetimeIndex(index), self.calendar)
+
+    def invert(self, scaled: np.ndarray, origins: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Forecasts (windows, steps, k) in scaled space -> original units.
+
+        Differenced forecasts are summed onto the last observed level before each origin.
+        """
+        values = apply_scaler(self.target_scaler, scaled, inverse=True)
+        if self.diff:
+            levels = np.log(targets) if self.log else targets
+            values = levels[origins - 1][:, None, :] + np.cumsum(values, axis=1)
+        return np.exp(values) if self.log else values
+
+    def to_dict(self) -> dict:
+        return {
+            "log": self.log, "diff": self.diff, "scale": self.scale, "lags": self.lags,
+            "calendar": self.calendar, "freq": self.freq,
+            "target_scaler": scaler_to_dict(self.target_scaler),
+            "feature_scaler": scaler_to_dict(self.feature_scaler),
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict) -> Preprocessor:
+        self = cls.__new__(cls)
+        self.log, self.diff, self.scale = state["log"], state["diff"], state["scale"]
+        self.lags, self.calendar, self.freq = state["lags"], state["calendar"], state["freq"]
+        self.target_scaler = scaler_from_dict(state["target_scaler"])
+        self.feature_scaler = scaler_from_dict(state["feature_scaler"])
+        return self
+
+
+# -- batches ---------------------------------------------------------------------------------
+
+
+class WindowTensors(Dataset):
+    """In-memory (inputs, targets) tensors; `__getitems__` slices a whole batch at once so the
+    DataLoader does no per-sample Python work."""
+
+    def __init__(self, inputs: np.ndarray, targets: np.ndarray) -> None:
+        self.inputs = torch.from_numpy(np.ascontiguousarray(inputs, dtype=np.float32))
+        self.targets = torch.from_numpy(np.ascontiguousarray(targets, dtype=np.float32))
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.inputs[index], self.targets[index]
+
+    def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        rows = torch.as_tensor(indices)
+        return self.inputs[rows], self.targets[rows]
+
+
+def _keep_batch(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    return batch
+
+
+class WindowDataModule(pl.LightningDataModule):
+    """Shuffled training windows and ordered validation windows."""
+
+    def __init__(self, train: WindowTensors, val: WindowTensors, batch_size: int) -> None:
+        super().__init__()
+        self.train, self.val, self.batch_size = train, val, batch_size
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(self.train, batch_size=self.batch_size, shuffle=True,
+                          collate_fn=_keep_batch)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(self.val, batch_size=max(self.batch_size, 256), collate_fn=_keep_batch)

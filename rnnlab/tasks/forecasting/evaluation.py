@@ -1,0 +1,77 @@
+"""Score the network and every baseline on the same test windows, in original units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from rnnlab.data.timeseries import gather
+from rnnlab.tasks.forecasting.api import Forecaster
+from rnnlab.tasks.forecasting.baselines import all_baselines
+from rnnlab.tasks.forecasting.data import Series
+from rnnlab.tasks.forecasting.metrics import forecast_metrics, verdict
+
+
+@dataclass
+class Evaluation:
+    """Forecasts and metrics of the network(s) and baselines on one set of origins."""
+
+    origins: np.ndarray
+    truth: np.ndarray  # (windows, H, k)
+    forecasts: dict[str, np.ndarray]  # name -> (windows, H, k)
+    intervals: dict[str, tuple[np.ndarray, np.ndarray]]  # network name -> (lower, upper)
+    metrics: dict[str, dict[str, float]]
+    notes: dict[str, str] = field(default_factory=dict)
+    best: str = ""
+    verdict: str = ""
+
+
+def evaluate(
+    forecasters: dict[str, Forecaster], series: Series, origins: np.ndarray, fit_end: int,
+) -> Evaluation:
+    """Every network in `forecasters` (fitted on the same split) and every baseline.
+
+    `fit_end`: the rows before it are the history ARIMA's parameters are estimated on.
+    """
+    reference = next(iter(forecasters.values()))
+    cfg, horizon = reference.config, reference.config.horizon
+    truth = gather(series.targets, origins, 0, horizon)
+    last = series.targets[origins - 1]
+    forecasts, intervals, metrics = {}, {}, {}
+    for name, forecaster in forecasters.items():
+        point = forecaster.forecast(series, origins)
+        width = forecaster.halfwidth()[None]
+        forecasts[name] = point
+        intervals[name] = (point - width, point + width)
+        metrics[name] = forecast_metrics(truth, point, last, reference.mase_scale_,
+                                         *intervals[name])
+    baseline_forecasts, notes = all_baselines(
+        series.targets, origins, horizon, reference.season_, fit_end, cfg.arima_order, cfg.log
+    )
+    for name, point in baseline_forecasts.items():
+        forecasts[name] = point
+        metrics[name] = forecast_metrics(truth, point, last, reference.mase_scale_)
+    best, sentence = verdict(metrics, list(forecasters))
+    return Evaluation(origins, truth, forecasts, intervals, metrics, notes, best, sentence)
+
+
+def forecast_table(evaluation: Evaluation, series: Series, targets: tuple[str, ...]) -> pd.DataFrame:
+    """One row per forecast point: time, origin, step, target, actual, each model's forecast,
+    and the network's interval bounds (`<network>_lower` / `_upper`)."""
+    rows = []
+    index = series.index
+    windows, horizon, _ = evaluation.truth.shape
+    for w in range(windows):
+        origin = int(evaluation.origins[w])
+        for h in range(horizon):
+            for j, target in enumerate(targets):
+                row = {"time": index[origin + h], "origin": index[origin - 1], "step": h + 1,
+                       "target": target, "actual": evaluation.truth[w, h, j]}
+                for name, point in evaluation.forecasts.items():
+                    row[name] = point[w, h, j]
+                for name, (lower, upper) in evaluation.intervals.items():
+                    row[f"{name}_lower"], row[f"{name}_upper"] = lower[w, h, j], upper[w, h, j]
+                rows.append(row)
+    return pd.DataFrame(rows)

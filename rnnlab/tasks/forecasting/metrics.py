@@ -1,0 +1,85 @@
+"""Forecast accuracy metrics on (windows, H, k) arrays in original units.
+
+MASE divides the MAE by the in-sample MAE of the seasonal naive forecast on the training part
+(Hyndman & Koehler 2006), per target; metrics of several targets are averaged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def mase_scale(train: np.ndarray, season: int) -> np.ndarray:
+    """Mean |y_t - y_{t-m}| over the training part, per target: (k,)."""
+    m = season if len(train) > season else 1
+    scale = np.mean(np.abs(train[m:] - train[:-m]), axis=0)
+    return np.where(scale > 0, scale, np.nan)
+
+
+def forecast_metrics(
+    truth: np.ndarray, forecast: np.ndarray, last_observed: np.ndarray, scale: np.ndarray,
+    lower: np.ndarray | None = None, upper: np.ndarray | None = None,
+) -> dict[str, float]:
+    """MAE, RMSE, sMAPE (%), MAPE (%), MASE, directional accuracy, and interval coverage.
+
+    truth, forecast, lower, upper: (windows, H, k); last_observed: (windows, k), the value at
+    each origin, against which directional accuracy judges up / down moves.
+    """
+    error = forecast - truth
+    absolute = np.abs(error)
+    denominator = np.abs(truth) + np.abs(forecast)
+    smape_terms = np.divide(2 * absolute, denominator, out=np.zeros_like(absolute),
+                            where=denominator > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mape = 100 * np.mean(absolute / np.abs(truth)) if np.all(truth != 0) else np.nan
+    moved_true = np.sign(truth - last_observed[:, None, :])
+    moved_pred = np.sign(forecast - last_observed[:, None, :])
+    metrics = {
+        "mae": float(np.mean(absolute)),
+        "rmse": float(np.sqrt(np.mean(error**2))),
+        "smape": float(100 * np.mean(smape_terms)),
+        "mape": float(mape),
+        "mase": float(np.mean(np.mean(absolute, axis=(0, 1)) / scale)),
+        "directional_accuracy": float(np.mean(moved_true == moved_pred)),
+    }
+    if lower is not None and upper is not None:
+        metrics["coverage"] = float(np.mean((truth >= lower) & (truth <= upper)))
+    return metrics
+
+
+def conformal_halfwidth(abs_residuals: np.ndarray, level: float) -> np.ndarray:
+    """Split-conformal half-width per step and target from validation |residuals| (n, H, k).
+
+    Uses the ceil((n + 1) * level) / n empirical quantile; with too few residuals for the level
+    it falls back to the largest residual (coverage then below `level` is possible).
+    """
+    n = abs_residuals.shape[0]
+    rank = min(int(np.ceil((n + 1) * level)), n)
+    return np.sort(abs_residuals, axis=0)[rank - 1]
+
+
+def verdict(test_metrics: dict[str, dict[str, float]], networks: list[str]) -> tuple[str, str]:
+    """(best model by MASE, one plain sentence comparing the network(s) with the baselines)."""
+    ranked = sorted(test_metrics, key=lambda name: _mase(test_metrics[name]))
+    best = ranked[0]
+    baselines = [name for name in ranked if name not in networks]
+    net = min(networks, key=lambda name: _mase(test_metrics[name]))
+    net_mase = _mase(test_metrics[net])
+    best_base = baselines[0]
+    base_mase = _mase(test_metrics[best_base])
+    naive_mase = _mase(test_metrics.get("naive", {}))
+    if net_mase < base_mase:
+        gain = 100 * (1 - net_mase / base_mase)
+        return best, (f"{net} is best by MASE ({net_mase:.3f}), {gain:.1f}% below the best "
+                      f"baseline {best_base} ({base_mase:.3f}).")
+    gap = 100 * (net_mase / base_mase - 1)
+    sentence = (f"{best_base} is best by MASE ({base_mase:.3f}); {net} ({net_mase:.3f}) is "
+                f"{gap:.1f}% worse")
+    if net_mase >= naive_mase:
+        sentence += f" and does not beat the naive forecast ({naive_mase:.3f})"
+    return best, sentence + "."
+
+
+def _mase(metrics: dict[str, float]) -> float:
+    value = metrics.get("mase", np.inf)
+    return np.inf if value is None or np.isnan(value) else value

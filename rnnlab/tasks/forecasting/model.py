@@ -1,0 +1,78 @@
+"""The forecasting network: a RecurrentEncoder (or an MLP) over a window, and a linear head.
+
+Window normalisation ("last"): the target columns of each input window are shifted by the
+window's last target value, which is given back to the network as one extra input column and
+added to its output. The network thus forecasts changes from the last observation (it can
+extrapolate a trend beyond the training range) and can still see the level.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnnlab.models.encoder import RecurrentEncoder
+from rnnlab.training import SupervisedModule
+
+LOSSES = {"mse": F.mse_loss, "mae": F.l1_loss, "huber": F.smooth_l1_loss}
+
+
+class ForecastNet(nn.Module):
+    """(batch, lookback, inputs) -> (batch, steps, targets).
+
+    The first `n_targets` input columns are the (scaled) targets themselves.
+    """
+
+    def __init__(
+        self, n_inputs: int, n_targets: int, lookback: int, steps: int, model: str = "lstm",
+        hidden: int = 64, layers: int = 1, bidirectional: bool = False, dropout: float = 0.0,
+        layout: str = "timesteps", window_norm: str = "last",
+    ) -> None:
+        super().__init__()
+        self.n_targets, self.steps, self.layout = n_targets, steps, layout
+        self.window_norm = window_norm
+        width = n_inputs + (n_targets if window_norm == "last" else 0)
+        if model == "mlp":
+            blocks: list[nn.Module] = [nn.Flatten()]
+            size = lookback * width
+            for _ in range(layers):
+                blocks += [nn.Linear(size, hidden), nn.ReLU(), nn.Dropout(dropout)]
+                size = hidden
+            self.body: nn.Module = nn.Sequential(*blocks)
+            self.encoder = None
+        else:
+            step_width = width * lookback if layout == "features" else width
+            self.encoder = RecurrentEncoder(step_width, hidden, layers, model, bidirectional,
+                                            dropout)
+            size = self.encoder.output_size
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(size, steps * n_targets)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        k = self.n_targets
+        if self.window_norm == "last":
+            level = x[:, -1:, :k]  # (batch, 1, k)
+            x = torch.cat([x[:, :, :k] - level, x[:, :, k:], level.expand(-1, x.size(1), -1)], -1)
+        if self.encoder is None:
+            summary = self.body(x)
+        else:
+            if self.layout == "features":
+                x = x.reshape(x.size(0), 1, -1)  # 1 step x (lookback * inputs) features
+            summary = self.dropout(self.encoder(x)[1])
+        out = self.head(summary).view(-1, self.steps, k)
+        return out + level if self.window_norm == "last" else out
+
+
+class ForecastModule(SupervisedModule):
+    """Lightning wrapper: the loss between forecast and target windows, in scaled units."""
+
+    def __init__(self, net: ForecastNet, loss: str = "mse", lr: float = 1e-3,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(lr=lr, weight_decay=weight_decay)
+        self.net = net
+        self.loss_fn = LOSSES[loss]
+
+    def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        inputs, targets = batch
+        return self.loss_fn(self.net(inputs), targets)

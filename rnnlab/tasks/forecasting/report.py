@@ -1,0 +1,124 @@
+"""Write a forecasting run folder: metrics.json, forecast.csv, plots and report.html."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import numpy as np
+import pandas as pd
+
+from rnnlab.console import print_metrics, print_verdict
+from rnnlab.report import html, plots
+from rnnlab.runs import RunFolder
+from rnnlab.tasks.forecasting.api import Forecaster
+from rnnlab.tasks.forecasting.evaluation import Evaluation, forecast_table
+
+COLUMNS = ("mae", "rmse", "smape", "mase", "directional_accuracy", "coverage")
+
+
+def metrics_record(forecasters: dict[str, Forecaster], evaluation: Evaluation) -> dict:
+    """The metrics.json of a forecasting run (format in docs/contracts.md)."""
+    reference = next(iter(forecasters.values()))
+    return {
+        "job": "forecast",
+        "split": reference.split_.sizes,
+        "windows": {**reference.n_windows_, "test": len(evaluation.origins)},
+        "horizon": reference.config.horizon,
+        "season": reference.season_,
+        "level": reference.config.level,
+        "test": evaluation.metrics,
+        "best": evaluation.best,
+        "verdict": evaluation.verdict,
+        "baseline_notes": evaluation.notes,
+        "train_seconds": sum(f.fit_result_.seconds for f in forecasters.values()),
+        "epochs": {name: f.fit_result_.epochs for name, f in forecasters.items()},
+        "history": {name: f.fit_result_.history for name, f in forecasters.items()},
+    }
+
+
+def write_run(run: RunFolder, forecasters: dict[str, Forecaster], evaluation: Evaluation,
+              title: str) -> None:
+    """Everything but config.yaml (written by the caller, who knows the command)."""
+    reference = next(iter(forecasters.values()))
+    cfg, series = reference.config, reference.series_
+    for name, forecaster in forecasters.items():
+        forecaster.save(run.file("model" if len(forecasters) == 1 else f"model/{name}"))
+    record = metrics_record(forecasters, evaluation)
+    run.write_json("metrics.json", record)
+    table = forecast_table(evaluation, series, cfg.target)
+    run.write_text("forecast.csv", table.to_csv(index=False))
+    figures = _plots(run, forecasters, evaluation, table)
+    split = reference.split_
+    subtitle = (f"{series.source}: target {', '.join(cfg.target)}, lookback {cfg.lookback}, "
+                f"horizon {cfg.horizon}, season {reference.season_}; rows train {split.train_end}"
+                f", validation {split.val_end - split.train_end}, test {split.n - split.val_end}")
+    sections = [
+        ("Verdict", html.paragraph(evaluation.verdict, "verdict")),
+        ("Test metrics (original units, same windows for every model)",
+         html.metrics_table(evaluation.metrics, COLUMNS, evaluation.best, evaluation.notes)
+         + html.paragraph(f"MASE is scaled by the seasonal-naive (m={reference.season_}) MAE "
+                          f"on the training part; coverage is of the {cfg.level:.0%} "
+                          "split-conformal interval.")),
+        ("Figures", "".join(html.figure(path, caption) for caption, path in figures)),
+        ("Configuration", html.preformatted(_config_text(forecasters))),
+    ]
+    run.write_text("report.html", html.page(title, subtitle, sections))
+
+
+def _plots(run: RunFolder, forecasters: dict[str, Forecaster], evaluation: Evaluation,
+           table: pd.DataFrame) -> list[tuple[str, object]]:
+    reference = next(iter(forecasters.values()))
+    cfg, series, split = reference.config, reference.series_, reference.split_
+    networks = list(forecasters)
+    first = networks[0]
+    figures = []
+    start = max(0, split.val_end - 3 * (split.n - split.val_end))
+    for j, target in enumerate(cfg.target):
+        rows = table[table["target"] == target].groupby("time", sort=True).last()
+        shown = {name: rows[name].to_numpy() for name in [*networks, "seasonal_naive", "arima"]}
+        path = plots.forecast_plot(
+            series.index[start:], series.targets[start:, j], rows.index, shown,
+            (rows[f"{first}_lower"].to_numpy(), rows[f"{first}_upper"].to_numpy()),
+            {"validation": series.index[split.train_end], "test": series.index[split.val_end]},
+            run.file(f"plots/forecast_{j}.png"), f"{target}: test forecasts", cfg.level,
+        )
+        figures.append((f"{target}: history, test forecasts and the {cfg.level:.0%} interval",
+                        path))
+        residuals = (rows["actual"] - rows[first]).to_numpy()
+        path = plots.residual_plot(rows.index, residuals, run.file(f"plots/residuals_{j}.png"),
+                                   f"{target}: {first} residuals on the test part")
+        figures.append((f"{target}: residuals of {first}", path))
+    for name, forecaster in forecasters.items():
+        path = plots.loss_curves(forecaster.fit_result_.history, run.file(f"plots/loss_{name}.png"),
+                                 f"{name}: training and validation loss (scaled units)")
+        figures.append((f"{name}: loss per epoch", path))
+    mase = {name: values["mase"] for name, values in evaluation.metrics.items()}
+    path = plots.bar_chart(mase, run.file("plots/mase.png"), "MASE on the test part (lower is "
+                           "better; 1 = seasonal naive in-sample)", "MASE")
+    figures.append(("MASE of every model on the same test windows", path))
+    return figures
+
+
+def _config_text(forecasters: dict[str, Forecaster]) -> str:
+    lines = []
+    for name, forecaster in forecasters.items():
+        config = asdict(forecaster.config)
+        train = config.pop("train")
+        lines.append(f"{name}: " + ", ".join(f"{k}={v}" for k, v in config.items()))
+        lines.append("  train: " + ", ".join(f"{k}={v}" for k, v in train.items()))
+    return "\n".join(lines)
+
+
+def print_summary(evaluation: Evaluation, networks: list[str], title: str) -> None:
+    print_metrics(evaluation.metrics, COLUMNS, title, evaluation.best, networks, evaluation.notes)
+    print_verdict(evaluation.verdict)
+
+
+def mean_metrics(per_fold: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Average each model's metrics over folds (NaN-aware)."""
+    names = per_fold[0].keys()
+    return {
+        name: {key: float(np.nanmean([fold[name].get(key, np.nan) for fold in per_fold]))
+               for key in per_fold[0][name]}
+        for name in names
+    }

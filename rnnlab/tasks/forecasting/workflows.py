@@ -1,0 +1,115 @@
+"""The forecasting jobs behind the CLI verbs: fit, compare, evaluate, predict.
+
+Each returns its results and writes its outputs; printing is done here too so the CLI and
+Python users see the same table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from rnnlab.console import console
+from rnnlab.data.datasets import resolve_data
+from rnnlab.errors import UserError
+from rnnlab.runs import RunFolder, atomic_write_text, check_writable, is_global_zero
+from rnnlab.tasks.forecasting.api import Forecaster
+from rnnlab.tasks.forecasting.config import ForecastConfig
+from rnnlab.tasks.forecasting.data import load_series, make_split
+from rnnlab.tasks.forecasting.evaluation import Evaluation, evaluate
+from rnnlab.tasks.forecasting.report import print_summary, write_run
+
+# The lecture's five variants (EI320A demo): name -> config changes.
+VARIANTS = {
+    "mlp": {"model": "mlp"},
+    "lstm_features": {"model": "lstm", "layout": "features"},  # 1 step x L features
+    "lstm_timesteps": {"model": "lstm", "layout": "timesteps"},  # L steps x 1 feature
+    "gru": {"model": "gru", "layout": "timesteps"},
+    "rnn": {"model": "rnn", "layout": "timesteps"},
+}
+
+
+def network_name(cfg: ForecastConfig) -> str:
+    return ("bi" if cfg.bidirectional else "") + cfg.model
+
+
+def _run_jobs(
+    job_title: str, cfg: ForecastConfig, configs: dict[str, ForecastConfig], out: str | None,
+    overwrite: bool,
+) -> tuple[dict[str, Forecaster], Evaluation | None, Path | None]:
+    """Fit every config on the same split, evaluate all with the baselines, write one run."""
+    cfg.validate()
+    run = RunFolder.create(out, "forecast", overwrite) if is_global_zero() else None
+    try:
+        series = load_series(cfg)
+        forecasters = {}
+        for name, variant in configs.items():
+            if len(configs) > 1:
+                console.print(f"[dim]training {name} ...[/dim]")
+            forecasters[name] = Forecaster(variant).fit(series)
+        reference = next(iter(forecasters.values()))
+        if not reference.fit_result_.is_global_zero or run is None:
+            return forecasters, None, None  # DDP worker: rank 0 writes the run
+        evaluation = evaluate(forecasters, series, reference.test_origins(),
+                              reference.split_.val_end)
+        data_path = resolve_data(cfg.data)
+        run.write_config("forecast", {n: c.to_dict() for n, c in configs.items()}
+                         if len(configs) > 1 else cfg.to_dict(), data_path)
+        write_run(run, forecasters, evaluation, job_title)
+        path = run.commit()
+    except BaseException:
+        if run is not None:
+            run.discard()
+        raise
+    print_summary(evaluation, list(forecasters), f"{job_title}: test metrics ({series.source})")
+    console.print(f"run folder: {path}\nreport: {path / 'report.html'}")
+    return forecasters, evaluation, path
+
+
+def fit_run(cfg: ForecastConfig, out: str | None = None, overwrite: bool = False
+            ) -> tuple[Forecaster, Evaluation | None, Path | None]:
+    """`rnnlab forecast fit`: train one network, score it beside the baselines, write a run."""
+    forecasters, evaluation, path = _run_jobs(
+        f"rnnlab forecast: {network_name(cfg)}", cfg, {network_name(cfg): cfg}, out, overwrite
+    )
+    return next(iter(forecasters.values())), evaluation, path
+
+
+def compare_run(cfg: ForecastConfig, out: str | None = None, overwrite: bool = False
+                ) -> tuple[dict[str, Forecaster], Evaluation | None, Path | None]:
+    """`rnnlab forecast compare`: the lecture's five variants on one split, one table."""
+    configs = {name: cfg.replace(**changes) for name, changes in VARIANTS.items()}
+    return _run_jobs("rnnlab forecast compare", cfg, configs, out, overwrite)
+
+
+def evaluate_run(run_dir: str | Path, data: str | None = None) -> Evaluation:
+    """`rnnlab forecast evaluate`: score a saved model and the baselines on the test part of
+    its data (or of `data`, split with the run's own sizes)."""
+    RunFolder.load(run_dir)
+    forecaster = Forecaster.load(run_dir)
+    cfg = forecaster.config if data is None else forecaster.config.replace(data=data)
+    series = load_series(cfg)
+    split = make_split(cfg, len(series), forecaster.preprocessor_.first_valid, series.source)
+    forecaster.split_ = split
+    evaluation = evaluate({network_name(cfg): forecaster}, series, forecaster.test_origins(),
+                          split.val_end)
+    print_summary(evaluation, [network_name(cfg)], f"evaluation of {run_dir} on {series.source}")
+    return evaluation
+
+
+def predict_run(run_dir: str | Path, data: str, out: str | None = None, overwrite: bool = False,
+                level: float | None = None) -> pd.DataFrame:
+    """`rnnlab forecast predict`: the next H steps after the end of `data`."""
+    RunFolder.load(run_dir)
+    forecaster = Forecaster.load(run_dir)
+    if level is not None and not 0.5 <= level < 1:
+        raise UserError(f"--level must be between 0.5 and 1; got {level}")
+    frame = forecaster.predict(resolve_data(data), level)
+    if out is not None:
+        target = Path(out)
+        if target.exists() and not overwrite:
+            raise UserError(f"--out {target} already exists; choose another name or --overwrite")
+        check_writable(target.parent, True)
+        atomic_write_text(target, frame.to_csv())
+    return frame

@@ -1,0 +1,183 @@
+"""One Trainer factory and one base LightningModule: the only place that knows Lightning's knobs.
+
+Every job trains through `fit_module`: seeding, early stopping on a validation metric, the best
+checkpoint (restored with `weights_only=True`), gradient clipping, `--max-time`, the progress
+bar and DDP pass-through (`--devices/--strategy/--num-nodes`) all live here.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+
+from rnnlab.config import TrainConfig
+from rnnlab.errors import UserError
+
+for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
+warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch (and dataloader workers) for a repeatable run."""
+    pl.seed_everything(seed, workers=True, verbose=False)
+
+
+class SupervisedModule(pl.LightningModule):
+    """Base for job modules: subclasses implement `loss(batch) -> scalar tensor`.
+
+    Losses are summed on the device and logged once per epoch (not per step) because for
+    small models the per-step cost of `self.log` is comparable to the step itself.
+    """
+
+    def __init__(self, lr: float = 1e-3, weight_decay: float = 0.0) -> None:
+        super().__init__()
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self._sums: dict[str, list[torch.Tensor]] = {"train": [], "val": []}
+
+    def loss(self, batch: Any) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _shared_step(self, batch: Any, stage: str) -> torch.Tensor:
+        loss = self.loss(batch)
+        self._sums[stage].append(loss.detach())
+        return loss
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self._shared_step(batch, "train")
+
+    def validation_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self._shared_step(batch, "val")
+
+    def _log_epoch(self, stage: str) -> None:
+        losses = self._sums[stage]
+        if losses:
+            self.log(f"{stage}_loss", torch.stack(losses).mean(), sync_dist=True, prog_bar=True)
+        self._sums[stage] = []
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch("val")
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+
+
+class History(Callback):
+    """Records every epoch's logged metrics (train_loss, val_loss, ...) for plots and JSON."""
+
+    def __init__(self) -> None:
+        self.epochs: list[dict[str, float]] = []
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        row = {"epoch": trainer.current_epoch}
+        row.update({k: float(v) for k, v in trainer.callback_metrics.items()})
+        self.epochs.append(row)
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        if self.epochs and self.epochs[-1]["epoch"] == trainer.current_epoch:
+            self.epochs[-1].update({k: float(v) for k, v in trainer.callback_metrics.items()})
+
+
+def _accelerator(device: str) -> str:
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            raise UserError("--device cuda was given but no CUDA GPU is visible; use --device cpu")
+        return "gpu"
+    return device  # "cpu" or "auto"
+
+
+def build_trainer(
+    cfg: TrainConfig,
+    checkpoint_dir: Path,
+    monitor: str = "val_loss",
+    mode: str = "min",
+    extra_callbacks: list[Callback] | None = None,
+) -> tuple[pl.Trainer, ModelCheckpoint, History]:
+    """The Trainer every job uses, with early stopping and a best-only checkpoint on `monitor`."""
+    checkpoint = ModelCheckpoint(
+        dirpath=checkpoint_dir, filename="best", monitor=monitor, mode=mode,
+        save_top_k=1, save_weights_only=True, enable_version_counter=False,
+    )
+    history = History()
+    callbacks: list[Callback] = [
+        checkpoint,
+        EarlyStopping(monitor=monitor, mode=mode, patience=cfg.patience),
+        history,
+        *(extra_callbacks or []),
+    ]
+    trainer = pl.Trainer(
+        max_epochs=cfg.epochs,
+        max_time=timedelta(minutes=cfg.max_time) if cfg.max_time else None,
+        accelerator=_accelerator(cfg.device),
+        devices=cfg.devices,
+        strategy=cfg.strategy,
+        num_nodes=cfg.num_nodes,
+        gradient_clip_val=cfg.clip,
+        callbacks=callbacks,
+        logger=False,
+        enable_progress_bar=not cfg.quiet,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        deterministic=False,
+    )
+    return trainer, checkpoint, history
+
+
+@dataclass
+class FitResult:
+    """What a training run produced: best weights, per-epoch history, timing."""
+
+    state_dict: dict[str, torch.Tensor]
+    history: list[dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+    epochs: int = 0
+    best_score: float | None = None
+    is_global_zero: bool = True
+
+
+def fit_module(
+    module: SupervisedModule,
+    datamodule: pl.LightningDataModule,
+    cfg: TrainConfig,
+    monitor: str = "val_loss",
+    mode: str = "min",
+) -> FitResult:
+    """Train `module`, then load the best checkpoint's weights into it (`weights_only=True`)."""
+    seed_everything(cfg.seed)
+    with tempfile.TemporaryDirectory(prefix="rnnlab-ckpt-") as checkpoint_dir:
+        trainer, checkpoint, history = build_trainer(cfg, Path(checkpoint_dir), monitor, mode)
+        started = time.perf_counter()
+        trainer.fit(module, datamodule=datamodule)
+        seconds = time.perf_counter() - started
+        best = checkpoint.best_model_path
+        if best and Path(best).is_file():
+            state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
+            module.load_state_dict(state)
+    module.cpu().eval()
+    score = checkpoint.best_model_score
+    return FitResult(
+        state_dict={k: v.detach().clone() for k, v in module.state_dict().items()},
+        history=history.epochs,
+        seconds=seconds,
+        epochs=trainer.current_epoch,
+        best_score=float(score) if score is not None else None,
+        is_global_zero=trainer.is_global_zero,
+    )
