@@ -151,6 +151,7 @@ class FitResult:
     epochs: int = 0
     best_score: float | None = None
     is_global_zero: bool = True
+    world_size: int = 1  # processes that trained together (DDP)
 
 
 def fit_module(
@@ -168,7 +169,7 @@ def fit_module(
         trainer.fit(module, datamodule=datamodule)
         seconds = time.perf_counter() - started
         best = checkpoint.best_model_path
-        if best and Path(best).is_file():
+        if trainer.is_global_zero and best and Path(best).is_file():
             state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
             module.load_state_dict(state)
     module.cpu().eval()
@@ -180,4 +181,5 @@ def fit_module(
         epochs=trainer.current_epoch,
         best_score=float(score) if score is not None else None,
         is_global_zero=trainer.is_global_zero,
+        world_size=trainer.world_size,
     )

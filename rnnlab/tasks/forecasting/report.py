@@ -31,6 +31,7 @@ def metrics_record(forecasters: dict[str, Forecaster], evaluation: Evaluation) -
         "verdict": evaluation.verdict,
         "baseline_notes": evaluation.notes,
         "train_seconds": sum(f.fit_result_.seconds for f in forecasters.values()),
+        "world_size": reference.fit_result_.world_size,
         "epochs": {name: f.fit_result_.epochs for name, f in forecasters.items()},
         "history": {name: f.fit_result_.history for name, f in forecasters.items()},
     }
