@@ -78,7 +78,10 @@ class RecurrentEncoder(nn.Module):
     def _apply_weight_drop(self) -> None:
         for name in self._dropped:
             raw = getattr(self.rnn, f"{name}_raw")
-            setattr(self.rnn, name, F.dropout(raw, self.weight_drop, self.training))
+            # In eval mode F.dropout returns `raw` itself, a Parameter, which setattr would
+            # register under the fused name (and then refuse the next training-mode tensor).
+            dropped = F.dropout(raw, self.weight_drop, True) if self.training else raw.clone()
+            setattr(self.rnn, name, dropped)
 
     def forward(
         self, x: torch.Tensor, lengths: torch.Tensor | None = None
