@@ -107,22 +107,20 @@ def _accelerator(device: str) -> str:
 def build_trainer(
     cfg: TrainConfig,
     checkpoint_dir: Path,
-    monitor: str = "val_loss",
+    monitor: str | None = "val_loss",
     mode: str = "min",
     extra_callbacks: list[Callback] | None = None,
-) -> tuple[pl.Trainer, ModelCheckpoint, History]:
-    """The Trainer every job uses, with early stopping and a best-only checkpoint on `monitor`."""
-    checkpoint = ModelCheckpoint(
-        dirpath=checkpoint_dir, filename="best", monitor=monitor, mode=mode,
-        save_top_k=1, save_weights_only=True, enable_version_counter=False,
-    )
-    history = History()
-    callbacks: list[Callback] = [
-        checkpoint,
-        EarlyStopping(monitor=monitor, mode=mode, patience=cfg.patience),
-        history,
-        *(extra_callbacks or []),
-    ]
+) -> tuple[pl.Trainer, ModelCheckpoint | None, History]:
+    """The Trainer every job uses: early stopping and a best-only checkpoint on `monitor`
+    (`monitor=None`: a fixed number of epochs, the final weights are kept)."""
+    checkpoint, history = None, History()
+    callbacks: list[Callback] = [history, *(extra_callbacks or [])]
+    if monitor is not None:
+        checkpoint = ModelCheckpoint(
+            dirpath=checkpoint_dir, filename="best", monitor=monitor, mode=mode,
+            save_top_k=1, save_weights_only=True, enable_version_counter=False,
+        )
+        callbacks += [checkpoint, EarlyStopping(monitor=monitor, mode=mode, patience=cfg.patience)]
     trainer = pl.Trainer(
         max_epochs=cfg.epochs,
         max_time=timedelta(minutes=cfg.max_time) if cfg.max_time else None,
@@ -133,6 +131,7 @@ def build_trainer(
         gradient_clip_val=cfg.clip,
         callbacks=callbacks,
         logger=False,
+        enable_checkpointing=monitor is not None,
         enable_progress_bar=not cfg.quiet,
         enable_model_summary=False,
         num_sanity_val_steps=0,
@@ -148,7 +147,8 @@ class FitResult:
     state_dict: dict[str, torch.Tensor]
     history: list[dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
-    epochs: int = 0
+    epochs: int = 0  # epochs run
+    best_epoch: int | None = None  # 0-based epoch of the restored (best) weights
     best_score: float | None = None
     is_global_zero: bool = True
     world_size: int = 1  # processes that trained together (DDP)
@@ -158,27 +158,38 @@ def fit_module(
     module: SupervisedModule,
     datamodule: pl.LightningDataModule,
     cfg: TrainConfig,
-    monitor: str = "val_loss",
+    monitor: str | None = "val_loss",
     mode: str = "min",
 ) -> FitResult:
-    """Train `module`, then load the best checkpoint's weights into it (`weights_only=True`)."""
+    """Train `module`, then load the best checkpoint's weights into it (`weights_only=True`).
+
+    `monitor=None` trains `cfg.epochs` epochs without early stopping and keeps the final
+    weights (used to refit on training + validation data for a known number of epochs).
+    """
     seed_everything(cfg.seed)
     with tempfile.TemporaryDirectory(prefix="rnnlab-ckpt-") as checkpoint_dir:
         trainer, checkpoint, history = build_trainer(cfg, Path(checkpoint_dir), monitor, mode)
         started = time.perf_counter()
         trainer.fit(module, datamodule=datamodule)
         seconds = time.perf_counter() - started
-        best = checkpoint.best_model_path
+        best = checkpoint.best_model_path if checkpoint else ""
         if trainer.is_global_zero and best and Path(best).is_file():
             state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
             module.load_state_dict(state)
     module.cpu().eval()
-    score = checkpoint.best_model_score
+    score = checkpoint.best_model_score if checkpoint else None
+    best_epoch = None
+    if monitor is not None:
+        scored = [row for row in history.epochs if monitor in row]
+        if scored:
+            pick = min if mode == "min" else max
+            best_epoch = int(pick(scored, key=lambda row: row[monitor])["epoch"])
     return FitResult(
         state_dict={k: v.detach().clone() for k, v in module.state_dict().items()},
         history=history.epochs,
         seconds=seconds,
         epochs=trainer.current_epoch,
+        best_epoch=best_epoch,
         best_score=float(score) if score is not None else None,
         is_global_zero=trainer.is_global_zero,
         world_size=trainer.world_size,

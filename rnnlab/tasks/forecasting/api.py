@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,15 +27,16 @@ from rnnlab.tasks.forecasting.data import (
     Preprocessor, Series, Split, WindowDataModule, WindowTensors, load_series, make_split,
 )
 from rnnlab.tasks.forecasting.metrics import conformal_halfwidth, mase_scale
-from rnnlab.tasks.forecasting.model import ForecastModule, ForecastNet
-from rnnlab.training import FitResult, fit_module
+from rnnlab.tasks.forecasting.model import ForecastEnsemble, ForecastModule, ForecastNet
+from rnnlab.training import FitResult, fit_module, seed_everything
 
 
 class Forecaster:
     """A forecasting network with its preprocessing, fitted on the training part of a series.
 
-    Fitted attributes end in `_`: `series_`, `split_`, `preprocessor_`, `net_`, `fit_result_`,
-    `season_`, `val_abs_residuals_` (validation |errors| behind the prediction intervals).
+    Fitted attributes end in `_`: `series_`, `split_`, `preprocessor_`, `net_` (an ensemble of
+    `config.ensemble` networks), `fit_results_` (one per trained network), `fit_result_` (their
+    summary), `season_`, `val_abs_residuals_` (validation |errors| behind the intervals).
     """
 
     def __init__(self, config: ForecastConfig) -> None:
@@ -55,37 +57,63 @@ class Forecaster:
         pre.fit(series, split.train_end)
         self.series_, self.split_, self.preprocessor_ = series, split, pre
         self.season_ = cfg.season or season_for(series.freq)
-        self.mase_scale_ = mase_scale(series.targets[: split.train_end], self.season_)
+        self.mase_scale_ = mase_scale(series.targets[: split.val_end], self.season_)
 
         inputs, scaled = pre.inputs(series), pre.scaled_targets(series)
         steps, lookback = cfg.output_steps, cfg.lookback
-        train_origins = window_origins(len(series), lookback, steps, pre.first_valid + lookback,
-                                       split.train_end, cfg.stride)
-        val_origins = window_origins(len(series), lookback, steps, split.train_end, split.val_end)
-        datamodule = WindowDataModule(
-            WindowTensors(gather(inputs, train_origins, -lookback, 0),
-                          gather(scaled, train_origins, 0, steps)),
-            WindowTensors(gather(inputs, val_origins, -lookback, 0),
-                          gather(scaled, val_origins, 0, steps)),
-            cfg.train.batch_size,
-        )
-        self.net_ = self._build_net(inputs.shape[1])
-        module = ForecastModule(self.net_, cfg.loss, cfg.train.lr, cfg.train.weight_decay)
-        self.fit_result_: FitResult = fit_module(module, datamodule, cfg.train)
-        self.net_.eval()
-        self.n_windows_ = {"train": len(train_origins), "val": len(val_origins)}
 
+        def windows(start: int, stop: int, stride: int = 1) -> WindowTensors:
+            origins = window_origins(len(series), lookback, steps, start, stop, stride)
+            return WindowTensors(gather(inputs, origins, -lookback, 0),
+                                 gather(scaled, origins, 0, steps))
+
+        first = pre.first_valid + lookback
+        train = windows(first, split.train_end, cfg.stride)
+        val = windows(split.train_end, split.val_end)
+        self.n_windows_ = {"train": len(train), "val": len(val)}
+        self.n_inputs_ = inputs.shape[1]
+        members, results = self._train_members(train, val, cfg.train.epochs, monitor="val_loss")
+        self.net_ = ForecastEnsemble(members).eval()
         origins = self.val_origins()
         truth = gather(series.targets, origins, 0, cfg.horizon)
         self.val_abs_residuals_ = np.abs(self.forecast(series, origins) - truth)
+        if cfg.refit:  # same number of epochs, now on every window before the test part
+            epochs = [(r.best_epoch if r.best_epoch is not None else r.epochs) + 1 for r in results]
+            everything = windows(first, split.val_end, cfg.stride)
+            members, refits = self._train_members(everything, val, epochs, monitor=None)
+            self.net_ = ForecastEnsemble(members).eval()
+            results += refits
+        self.fit_results_ = results
+        self.fit_result_ = FitResult(
+            state_dict={}, history=results[0].history, seconds=sum(r.seconds for r in results),
+            epochs=results[0].epochs, best_epoch=results[0].best_epoch,
+            is_global_zero=results[0].is_global_zero, world_size=results[0].world_size,
+        )
         return self
+
+    def _train_members(
+        self, train: WindowTensors, val: WindowTensors, epochs: int | list[int],
+        monitor: str | None,
+    ) -> tuple[list[ForecastNet], list[FitResult]]:
+        """Train `config.ensemble` networks from consecutive seeds."""
+        cfg = self.config
+        members, results = [], []
+        for member in range(cfg.ensemble):
+            budget = epochs[member] if isinstance(epochs, list) else epochs
+            train_cfg = replace(cfg.train, seed=cfg.train.seed + member, epochs=budget)
+            seed_everything(train_cfg.seed)
+            net = self._build_net(self.n_inputs_)
+            module = ForecastModule(net, cfg.loss, cfg.train.lr, cfg.train.weight_decay)
+            datamodule = WindowDataModule(train, val, cfg.train.batch_size)
+            results.append(fit_module(module, datamodule, train_cfg, monitor=monitor))
+            members.append(net.eval())
+        return members, results
 
     def _build_net(self, n_inputs: int) -> ForecastNet:
         cfg = self.config
-        self.n_inputs_ = n_inputs
         return ForecastNet(
             n_inputs, len(cfg.target), cfg.lookback, cfg.output_steps, cfg.model, cfg.hidden,
-            cfg.layers, cfg.bidirectional, cfg.dropout, cfg.layout, cfg.window_norm,
+            cfg.layers, cfg.bidirectional, cfg.dropout, cfg.layout, cfg.window_norm, cfg.highway,
         )
 
     def val_origins(self) -> np.ndarray:
@@ -102,15 +130,21 @@ class Forecaster:
     # -- forecasting -----------------------------------------------------------------------
     @torch.no_grad()
     def forecast(self, series: Series, origins: np.ndarray) -> np.ndarray:
-        """Forecasts (windows, H, k) in original units from each origin (first step index)."""
+        """Forecasts (windows, H, k) in original units from each origin (first step index).
+
+        Only the rows the windows need are transformed, so one forecast costs one window.
+        """
         cfg, pre = self.config, self.preprocessor_
         if len(origins) == 0:
             return np.zeros((0, cfg.horizon, len(cfg.target)))
-        inputs = torch.from_numpy(gather(pre.inputs(series), origins, -cfg.lookback, 0))
+        start = max(0, int(origins.min()) - cfg.lookback - pre.first_valid)
+        recent = series.rows(start, int(origins.max()))
+        local = origins - start
+        inputs = torch.from_numpy(gather(pre.inputs(recent), local, -cfg.lookback, 0))
         if cfg.multi_step == "direct":
             scaled = self.net_(inputs)
         else:
-            scaled = self._rollout(inputs, series, origins)
+            scaled = self._rollout(inputs, recent, local)
         return pre.invert(scaled.numpy().astype(np.float64), origins, series.targets)
 
     def _rollout(self, window: torch.Tensor, series: Series, origins: np.ndarray) -> torch.Tensor:
@@ -124,7 +158,10 @@ class Forecaster:
         for step in range(horizon):
             next_value = self.net_(window)[:, 0, :]  # (windows, k)
             outputs.append(next_value)
-            row = torch.cat([next_value, calendar[origins + step]], dim=1)
+            if pre.calendar:
+                row = torch.cat([next_value, calendar[origins + step]], dim=1)
+            else:
+                row = next_value
             window = torch.cat([window[:, 1:], row[:, None, :]], dim=1)
         return torch.stack(outputs, dim=1)
 
@@ -197,7 +234,9 @@ class Forecaster:
         self.mase_scale_ = np.asarray(state["mase_scale"], dtype=np.float64)
         self.split_ = Split(**state["split"])
         self.val_abs_residuals_ = np.asarray(state["val_abs_residuals"], dtype=np.float64)
-        self.net_ = self._build_net(state["n_inputs"])
+        self.n_inputs_ = state["n_inputs"]
+        members = [self._build_net(self.n_inputs_) for _ in range(self.config.ensemble)]
+        self.net_ = ForecastEnsemble(members)
         self.net_.load_state_dict(load_file(str(model_dir / "weights.safetensors")))
         self.net_.eval()
         return self

@@ -50,7 +50,7 @@ def backtest(cfg: ForecastConfig, folds: int = 3, out: str | None = None,
         per_fold, rows = [], []
         for i, (start, end) in enumerate(fold_ends(len(series), size_in_rows(cfg.test_size, len(series)),
                                                    folds, cfg.horizon)):
-            history = series.head(end)
+            history = series.rows(0, end)
             fold_cfg = cfg.replace(test_size=end - start)
             console.print(f"[dim]fold {i + 1}/{folds}: train on rows < {start}, test rows "
                           f"{start}..{end - 1}[/dim]")

@@ -40,8 +40,11 @@ class ForecastConfig:
     bidirectional: bool = False
     dropout: float = 0.0
     window_norm: str = "last"  # last: inputs and outputs relative to the window's last value
+    highway: bool = True  # add a linear autoregression on the target window (LSTNet)
     multi_step: str = "direct"  # direct: one H-output head; recursive: one-step rollout
     loss: str = "mse"  # mse | mae | huber
+    ensemble: int = 1  # networks trained from seeds seed, seed+1, ...; forecasts are averaged
+    refit: bool = False  # after early stopping, retrain on training + validation windows
     level: float = 0.9  # prediction-interval level (split-conformal on validation residuals)
     season: int | None = None  # seasonal period m; None: inferred from the frequency
     arima_order: tuple[int, ...] | None = None  # (p,d,q) or (p,d,q,P,D,Q); None: chosen by AIC
@@ -78,6 +81,7 @@ class ForecastConfig:
         check_range(self.stride, "--stride", 1)
         check_range(self.hidden, "--hidden", 1)
         check_range(self.layers, "--layers", 1)
+        check_range(self.ensemble, "--ensemble", 1)
         check_range(self.dropout, "--dropout", 0.0, 0.95)
         check_range(self.level, "--level", 0.5, 0.999)
         check_range(self.test_size, "--test-size", 0.01)

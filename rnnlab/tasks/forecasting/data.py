@@ -38,10 +38,10 @@ class Series:
     def __len__(self) -> int:
         return len(self.index)
 
-    def head(self, rows: int) -> Series:
-        """The first `rows` rows (an earlier cut-off, as in a backtest fold)."""
-        return Series(self.index[:rows], self.targets[:rows], self.features[:rows], self.freq,
-                      self.source)
+    def rows(self, start: int, stop: int) -> Series:
+        """Rows [start, stop): an earlier cut-off (backtest fold) or just the recent history."""
+        return Series(self.index[start:stop], self.targets[start:stop],
+                      self.features[start:stop], self.freq, self.source)
 
 
 def load_series(cfg: ForecastConfig, frame: pd.DataFrame | Series | None = None,

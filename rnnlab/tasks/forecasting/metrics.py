@@ -1,7 +1,8 @@
 """Forecast accuracy metrics on (windows, H, k) arrays in original units.
 
-MASE divides the MAE by the in-sample MAE of the seasonal naive forecast on the training part
-(Hyndman & Koehler 2006), per target; metrics of several targets are averaged.
+MASE divides the MAE by the in-sample MAE of the seasonal naive forecast (Hyndman & Koehler
+2006) on everything before the test part (training + validation rows), per target; metrics of
+several targets are averaged.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy as np
 
 
 def mase_scale(train: np.ndarray, season: int) -> np.ndarray:
-    """Mean |y_t - y_{t-m}| over the training part, per target: (k,)."""
+    """Mean |y_t - y_{t-m}| over the rows before the test part, per target: (k,)."""
     m = season if len(train) > season else 1
     scale = np.mean(np.abs(train[m:] - train[:-m]), axis=0)
     return np.where(scale > 0, scale, np.nan)

@@ -27,7 +27,7 @@ class ForecastNet(nn.Module):
     def __init__(
         self, n_inputs: int, n_targets: int, lookback: int, steps: int, model: str = "lstm",
         hidden: int = 64, layers: int = 1, bidirectional: bool = False, dropout: float = 0.0,
-        layout: str = "timesteps", window_norm: str = "last",
+        layout: str = "timesteps", window_norm: str = "last", highway: bool = True,
     ) -> None:
         super().__init__()
         self.n_targets, self.steps, self.layout = n_targets, steps, layout
@@ -48,20 +48,39 @@ class ForecastNet(nn.Module):
             size = self.encoder.output_size
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(size, steps * n_targets)
+        # Linear "highway" from the target window straight to the outputs (LSTNet's
+        # autoregressive component): the network only has to learn what a linear
+        # autoregression misses, which matters on short seasonal series.
+        self.highway = nn.Linear(lookback * n_targets, steps * n_targets) if highway else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        k = self.n_targets
+        k, batch = self.n_targets, x.size(0)
         if self.window_norm == "last":
             level = x[:, -1:, :k]  # (batch, 1, k)
             x = torch.cat([x[:, :, :k] - level, x[:, :, k:], level.expand(-1, x.size(1), -1)], -1)
         if self.encoder is None:
-            summary = self.body(x)
+            out = self.head(self.body(x))
         else:
-            if self.layout == "features":
-                x = x.reshape(x.size(0), 1, -1)  # 1 step x (lookback * inputs) features
-            summary = self.dropout(self.encoder(x)[1])
-        out = self.head(summary).view(-1, self.steps, k)
+            steps_in = x.reshape(batch, 1, -1) if self.layout == "features" else x
+            out = self.head(self.dropout(self.encoder(steps_in)[1]))
+        if self.highway is not None:
+            out = out + self.highway(x[:, :, :k].reshape(batch, -1))
+        out = out.view(batch, self.steps, k)
         return out + level if self.window_norm == "last" else out
+
+
+class ForecastEnsemble(nn.Module):
+    """The mean forecast of several networks trained from different seeds (`--ensemble N`):
+    on short series it removes much of the seed-to-seed variance."""
+
+    def __init__(self, members: list[ForecastNet]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if len(self.members) == 1:
+            return self.members[0](x)
+        return torch.stack([member(x) for member in self.members]).mean(dim=0)
 
 
 class ForecastModule(SupervisedModule):

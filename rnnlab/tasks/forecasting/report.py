@@ -58,7 +58,7 @@ def write_run(run: RunFolder, forecasters: dict[str, Forecaster], evaluation: Ev
         ("Test metrics (original units, same windows for every model)",
          html.metrics_table(evaluation.metrics, COLUMNS, evaluation.best, evaluation.notes)
          + html.paragraph(f"MASE is scaled by the seasonal-naive (m={reference.season_}) MAE "
-                          f"on the training part; coverage is of the {cfg.level:.0%} "
+                          f"before the test part; coverage is of the {cfg.level:.0%} "
                           "split-conformal interval.")),
         ("Figures", "".join(html.figure(path, caption) for caption, path in figures)),
         ("Configuration", html.preformatted(_config_text(forecasters))),
