@@ -1,0 +1,99 @@
+"""The forecasting network: shapes of every variant, window normalisation, the loss, and an LSTM
+that actually learns a noisy sine wave."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rnnlab.config import TrainConfig
+from rnnlab.tasks.forecasting import ForecastConfig, Forecaster
+from rnnlab.tasks.forecasting.evaluation import evaluate
+from rnnlab.tasks.forecasting.model import ForecastModule, ForecastNet
+
+
+@pytest.mark.parametrize(("model", "layout", "layers", "bidirectional"), [
+    ("lstm", "timesteps", 1, False), ("lstm", "features", 1, False), ("gru", "timesteps", 2, True),
+    ("rnn", "timesteps", 2, False), ("mlp", "timesteps", 2, False),
+])
+@pytest.mark.parametrize("window_norm", ["last", "none"])
+def test_output_shape_of_every_variant(model, layout, layers, bidirectional, window_norm):
+    net = ForecastNet(n_inputs=3, n_targets=2, lookback=6, steps=4, model=model, hidden=8,
+                      layers=layers, bidirectional=bidirectional, layout=layout,
+                      window_norm=window_norm)
+    assert net(torch.randn(5, 6, 3)).shape == (5, 4, 2)
+
+
+def test_features_layout_reads_the_window_as_one_step():
+    net = ForecastNet(n_inputs=3, n_targets=1, lookback=6, steps=1, model="lstm", hidden=8,
+                      layout="features", window_norm="last")
+    # 6 steps x (3 inputs + 1 level column) in a single step
+    assert net.encoder.rnn.input_size == 6 * 4
+
+
+def _zero_output_layers(net: ForecastNet) -> None:
+    with torch.no_grad():
+        for name, parameter in net.named_parameters():
+            if name.split(".")[0] in ("head", "highway"):
+                parameter.zero_()
+
+
+@pytest.mark.parametrize("model", ["lstm", "mlp"])
+def test_last_value_normalisation_adds_the_window_level_back(model):
+    """With the output layers at zero the network forecasts 'no change from the last value'."""
+    net = ForecastNet(n_inputs=2, n_targets=1, lookback=5, steps=3, model=model, hidden=4,
+                      window_norm="last")
+    _zero_output_layers(net)
+    x = torch.randn(4, 5, 2)
+    out = net(x)
+    torch.testing.assert_close(out, x[:, -1:, :1].expand(-1, 3, -1))
+    plain = ForecastNet(n_inputs=2, n_targets=1, lookback=5, steps=3, model=model, hidden=4,
+                        window_norm="none")
+    _zero_output_layers(plain)
+    assert torch.all(plain(x) == 0)
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber"])
+def test_module_loss_compares_forecast_and_target(loss):
+    torch.manual_seed(0)
+    net = ForecastNet(n_inputs=1, n_targets=1, lookback=4, steps=2, hidden=4)
+    module = ForecastModule(net, loss=loss)
+    x, y = torch.randn(3, 4, 1), torch.randn(3, 2, 1)
+    expected = {"mse": F.mse_loss, "mae": F.l1_loss, "huber": F.smooth_l1_loss}[loss](net(x), y)
+    torch.testing.assert_close(module.loss((x, y)), expected)
+
+
+# -- learning ------------------------------------------------------------------------------
+
+
+def noisy_sine(n: int = 600, period: int = 25, noise: float = 0.1, amplitude: float = 2.0,
+               seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return pd.DataFrame({"y": amplitude * np.sin(2 * np.pi * t / period)
+                         + rng.normal(0, noise, n)})
+
+
+@pytest.mark.slow
+def test_lstm_learns_a_noisy_sine_wave():
+    """600 points, period 25, noise sd 0.1: MASE (scaled by the one-step naive MAE on the
+    training part) well below 0.5 on the held-out test windows; naive stays near 1.
+    Checked with seeds 0, 1, 2 (data and training): network MASE 0.24 - 0.36."""
+    cfg = ForecastConfig(
+        data="sine", target=("y",), lookback=25, horizon=1, model="lstm", hidden=16,
+        arima_order=(1, 0, 0),
+        train=TrainConfig(epochs=40, patience=5, lr=0.01, batch_size=32, device="cpu",
+                          quiet=True, seed=0),
+    )
+    forecaster = Forecaster(cfg).fit(noisy_sine(), source="sine")
+    split = forecaster.split_
+    assert split.sizes == {"train": 420, "val": 60, "test": 120}
+    result = evaluate({"lstm": forecaster}, forecaster.series_, forecaster.test_origins(),
+                      split.val_end)
+    assert len(result.origins) == 120 and result.origins.min() >= split.val_end
+    assert result.metrics["lstm"]["mase"] < 0.5, result.metrics
+    assert result.metrics["naive"]["mase"] > 0.8
+    assert result.best == "lstm"

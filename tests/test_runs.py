@@ -1,0 +1,209 @@
+"""The run folder: atomic writes, staging and commit, refusing to overwrite, reading back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+import yaml
+
+from rnnlab import runs
+from rnnlab.errors import UserError
+from rnnlab.runs import (
+    RunFolder,
+    atomic_write_bytes,
+    atomic_write_text,
+    default_run_dir,
+    file_sha256,
+    is_global_zero,
+    library_versions,
+    to_jsonable,
+)
+
+
+def test_atomic_write_creates_parents_and_leaves_no_temporary_file(tmp_path):
+    path = atomic_write_text(tmp_path / "a" / "b" / "note.txt", "héllo")
+    assert path.read_text(encoding="utf-8") == "héllo"
+    assert os.listdir(path.parent) == ["note.txt"]
+
+
+def test_atomic_write_replaces_existing_content(tmp_path):
+    path = tmp_path / "w.bin"
+    atomic_write_bytes(path, b"old")
+    atomic_write_bytes(path, b"new")
+    assert path.read_bytes() == b"new"
+
+
+def test_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "weights.bin"
+    path.write_bytes(b"good old weights")
+
+    def crash(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(runs.os, "fsync", crash)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write_bytes(path, b"half")
+    assert path.read_bytes() == b"good old weights"
+
+
+def test_file_sha256_matches_hashlib(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"a,b\n1,2\n" * 1000)
+    assert file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_to_jsonable_converts_numpy_tuples_paths_and_nan(tmp_path):
+    value = {"a": (1, 2), "b": np.float32(1.5), "c": np.arange(3), "d": float("nan"),
+             "e": tmp_path, 3: [np.int64(4)]}
+    converted = to_jsonable(value)
+    assert converted == {"a": [1, 2], "b": 1.5, "c": [0, 1, 2], "d": None, "e": str(tmp_path),
+                         "3": [4]}
+    json.dumps(converted, allow_nan=False)
+
+
+def test_library_versions_name_the_main_libraries():
+    versions = library_versions()
+    for name in ("python", "rnnlab", "torch", "lightning", "numpy", "pandas"):
+        assert versions[name] and versions[name] != "not installed"
+
+
+def test_default_run_dir_is_under_runs_with_a_timestamp():
+    path = default_run_dir("forecast")
+    assert path.parent.name == "runs"
+    assert re.fullmatch(r"forecast-\d{8}-\d{6}", path.name)
+
+
+# -- create / commit / discard -------------------------------------------------------------
+
+
+def test_create_writes_into_hidden_staging_until_commit(tmp_path):
+    final = tmp_path / "run"
+    run = RunFolder.create(final, "forecast")
+    run.write_text("report.html", "<p>hi</p>")
+    run.write_json("metrics.json", {"mae": np.float64(1.25)})
+    assert not final.exists()
+    assert run.staging.parent == tmp_path and run.staging.name.startswith(".run.partial")
+    assert run.commit() == final
+    assert sorted(os.listdir(final)) == ["metrics.json", "report.html"]
+    assert json.loads((final / "metrics.json").read_text()) == {"mae": 1.25}
+    assert os.listdir(tmp_path) == ["run"]  # staging folder gone
+
+
+def test_create_refuses_a_non_empty_folder_without_overwrite(tmp_path):
+    final = tmp_path / "run"
+    final.mkdir()
+    (final / "keep.txt").write_text("mine")
+    with pytest.raises(UserError, match=r"--out .*run already exists; .*--overwrite"):
+        RunFolder.create(final, "forecast")
+    assert (final / "keep.txt").read_text() == "mine"
+    assert os.listdir(tmp_path) == ["run"]
+
+
+def test_create_accepts_an_existing_empty_folder(tmp_path):
+    final = tmp_path / "run"
+    final.mkdir()
+    run = RunFolder.create(final, "forecast")
+    run.write_text("a.txt", "a")
+    run.commit()
+    assert os.listdir(final) == ["a.txt"]
+
+
+def test_create_refuses_a_file(tmp_path):
+    target = tmp_path / "run"
+    target.write_text("not a folder")
+    with pytest.raises(UserError, match="is a file"):
+        RunFolder.create(target, "forecast", overwrite=True)
+
+
+def test_overwrite_replaces_the_old_run_only_at_commit(tmp_path):
+    final = tmp_path / "run"
+    final.mkdir()
+    (final / "old.txt").write_text("old")
+    run = RunFolder.create(final, "forecast", overwrite=True)
+    run.write_text("new.txt", "new")
+    assert (final / "old.txt").read_text() == "old"  # untouched until the run is complete
+    run.commit()
+    assert os.listdir(final) == ["new.txt"]
+
+
+def test_discard_leaves_nothing(tmp_path):
+    run = RunFolder.create(tmp_path / "run", "forecast")
+    run.write_text("model/weights.txt", "w")
+    run.discard()
+    assert os.listdir(tmp_path) == []
+    run.discard()  # a second discard is harmless
+
+
+def test_commit_twice_is_an_internal_error(tmp_path):
+    run = RunFolder.create(tmp_path / "run", "forecast")
+    run.commit()
+    with pytest.raises(AssertionError):
+        run.commit()
+
+
+def test_write_config_records_command_versions_and_data_hash(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("t,y\n1,2\n")
+    run = RunFolder.create(tmp_path / "run", "forecast")
+    run.write_config("forecast", {"lookback": 3, "target": ("y",)}, data, seed=4)
+    record = yaml.safe_load((run.root / "config.yaml").read_text())
+    assert record["job"] == "forecast" and record["seed"] == 4
+    assert record["config"] == {"lookback": 3, "target": ["y"]}
+    assert record["data"] == {"path": str(data),
+                              "sha256": hashlib.sha256(data.read_bytes()).hexdigest()}
+    assert record["versions"]["torch"] and record["command"].startswith("rnnlab")
+
+
+# -- reading back --------------------------------------------------------------------------
+
+
+def test_load_reads_a_committed_run(tmp_path):
+    run = RunFolder.create(tmp_path / "run", "forecast")
+    run.write_yaml("config.yaml", {"job": "forecast"})
+    run.write_json("metrics.json", {"best": "lstm"})
+    run.write_text("model/forecaster.json", "{}")
+    run.commit()
+    loaded = RunFolder.load(tmp_path / "run")
+    assert loaded.read_yaml() == {"job": "forecast"}
+    assert loaded.read_json("metrics.json") == {"best": "lstm"}
+
+
+@pytest.mark.parametrize("content", [None, "config-only", "model-only"])
+def test_load_of_a_non_run_folder_is_a_user_error(tmp_path, content):
+    folder = tmp_path / "somewhere"
+    folder.mkdir()
+    if content == "config-only":
+        (folder / "config.yaml").write_text("job: forecast\n")
+    elif content == "model-only":
+        (folder / "model").mkdir()
+    with pytest.raises(UserError, match=r"somewhere is not a run folder"):
+        RunFolder.load(folder)
+
+
+def test_load_of_a_missing_folder_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="is not a run folder"):
+        RunFolder.load(tmp_path / "nothing")
+
+
+# -- which process writes ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, True),
+    ({"RANK": "0"}, True),
+    ({"RANK": "1"}, False),
+    ({"LOCAL_RANK": "1"}, False),
+    ({"SLURM_PROCID": "3"}, False),
+    ({"RANK": "0", "NODE_RANK": "1"}, False),
+])
+def test_is_global_zero(monkeypatch, env, expected):
+    for name in ("RANK", "SLURM_PROCID", "LOCAL_RANK", "NODE_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert is_global_zero() is expected
