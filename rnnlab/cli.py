@@ -59,6 +59,11 @@ def _register() -> None:
     from rnnlab.tasks.forecasting.cli import app as forecast_app
 
     app.add_typer(forecast_app, name="forecast")
+    from rnnlab.tasks.language.cli import app as lm_app
+    from rnnlab.tasks.sentiment.cli import app as sentiment_app
+
+    app.add_typer(sentiment_app, name="sentiment")
+    app.add_typer(lm_app, name="lm")
     app.add_typer(datasets_app, name="datasets")
 
 

@@ -56,6 +56,10 @@ DATASETS = {d.name: d for d in [
             "daily female births, California 1959, 365 rows (downloaded)",
             "7a0c1bdb32d68f7fa359e561a4f7e1fe8fb2fc26a1ea624a434a97a63735dd72",
             "--time-col Date --target Births", f"{_JBROWNLEE}/daily-total-female-births.csv"),
+    Dataset("rt-polarity-demo", "sentiment", "rt-polarity-demo.csv",
+            "3,000 movie-review sentences (1,500 pos, 1,500 neg) from sentence polarity v1.0",
+            "3992ba85ccd55204117430d0b75b32e2a477c7ca959fab8875a900e79c3d5be3",
+            "--text-col text --label-col label"),
 ]}
 
 

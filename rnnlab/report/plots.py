@@ -122,3 +122,86 @@ def anomaly_plot(times: Sequence, actual: np.ndarray, forecast: np.ndarray, lowe
     ax.legend(fontsize=8)
     fig.autofmt_xdate()
     return save_figure(fig, path)
+
+
+# -- classification (sentiment) ------------------------------------------------------------------
+def roc_plot(curves: dict[str, tuple[np.ndarray, np.ndarray, float]], path: str | Path,
+             title: str) -> Path:
+    """One ROC curve per model: {name: (false-positive rate, true-positive rate, AUC)}."""
+    fig, ax = plt.subplots(figsize=(5.2, 5))
+    for i, (name, (fpr, tpr, auc)) in enumerate(curves.items()):
+        ax.plot(fpr, tpr, lw=2 if i == 0 else 1.3, label=f"{name} (AUC {auc:.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="chance (AUC 0.5)")
+    ax.set(xlabel="false-positive rate", ylabel="true-positive rate (recall)", title=title,
+           xlim=(0, 1), ylim=(0, 1.01))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return save_figure(fig, path)
+
+
+def pr_plot(curves: dict[str, tuple[np.ndarray, np.ndarray, float]], path: str | Path,
+            title: str, base_rate: float | None = None) -> Path:
+    """One precision-recall curve per model: {name: (precision, recall, average precision)}."""
+    fig, ax = plt.subplots(figsize=(5.2, 5))
+    for i, (name, (precision, recall, ap)) in enumerate(curves.items()):
+        ax.step(recall, precision, where="post", lw=2 if i == 0 else 1.3,
+                label=f"{name} (AP {ap:.3f})")
+    if base_rate is not None:
+        ax.axhline(base_rate, color="grey", ls=":", lw=1, label=f"chance ({base_rate:.2f})")
+    ax.set(xlabel="recall", ylabel="precision", title=title, xlim=(0, 1), ylim=(0, 1.01))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    return save_figure(fig, path)
+
+
+def confusion_plot(matrices: dict[str, np.ndarray], classes: Sequence[str], path: str | Path,
+                   title: str) -> Path:
+    """Confusion matrices side by side (rows: actual class, columns: predicted class)."""
+    fig, axes = plt.subplots(1, len(matrices), figsize=(3.6 * len(matrices), 3.4),
+                             squeeze=False)
+    for i, (ax, (name, matrix)) in enumerate(zip(axes[0], matrices.items(), strict=True)):
+        matrix = np.asarray(matrix)
+        ax.imshow(matrix, cmap="Blues")
+        for (row, col), count in np.ndenumerate(matrix):
+            dark = count > matrix.max() / 2
+            ax.text(col, row, str(count), ha="center", va="center",
+                    color="white" if dark else "black", fontsize=9)
+        ticks = range(len(classes))
+        ax.set(xticks=ticks, yticks=ticks, xticklabels=classes,
+               yticklabels=classes if i == 0 else [], xlabel="predicted",
+               ylabel="actual" if i == 0 else "", title=name)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def metric_curves(history: list[dict[str, float]], metrics: Sequence[str], path: str | Path,
+                  title: str, ylabel: str) -> Path:
+    """Per-epoch curves of logged metrics on a linear scale (e.g. val_auc, val_accuracy)."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    epochs = [row["epoch"] + 1 for row in history]
+    for name in metrics:
+        values = [row.get(name, np.nan) for row in history]
+        if not np.all(np.isnan(values)):
+            ax.plot(epochs, values, marker=".", label=name.replace("_", " "))
+    ax.set(xlabel="epoch", ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return save_figure(fig, path)
+
+
+def label_curve_plot(sizes: Sequence[int], series: dict[str, Sequence[float]],
+                     flat: dict[str, float], path: str | Path, title: str, ylabel: str) -> Path:
+    """A metric vs the number of labelled training examples (log x), one line per model;
+    `flat` models (no labels needed, e.g. VADER) are horizontal lines."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for i, (name, values) in enumerate(series.items()):
+        ax.plot(sizes, values, marker="o", lw=2 if i == 0 else 1.4, label=name)
+    for name, value in flat.items():
+        ax.axhline(value, color="grey", ls="--", lw=1.2, label=f"{name} (no labels)")
+    ax.set_xscale("log")
+    ax.set(xlabel="labelled training examples", ylabel=ylabel, title=title)
+    ax.set_xticks(list(sizes), [str(s) for s in sizes])
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return save_figure(fig, path)

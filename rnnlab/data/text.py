@@ -1,0 +1,315 @@
+"""Text transforms shared by the text jobs: cleaning, tokenizers, vocabulary, length batching.
+
+Cleaning and tokenizing are pure functions; `WordTokenizer` and `SubwordTokenizer` are fitted
+on the training texts only and save their whole state as JSON (`to_dict` / `tokenizer_from_dict`).
+Batching puts reviews of similar length together (`BucketBatchSampler`) so that padding is a
+few percent of the tokens, and `collate_padded` returns the lengths that `RecurrentEncoder`
+packs with `pack_padded_sequence`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Sampler
+
+PAD, UNK, EOS = "<pad>", "<unk>", "<eos>"
+PAD_ID, UNK_ID = 0, 1
+
+_BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
+_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]{0,10}(?:\s[^<>]{0,200})?/?>")
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u0060": "'",
+                         "\u201c": '"', "\u201d": '"', "\u201e": '"',
+                         "\u2013": "-", "\u2014": " - ", "\u2026": "..."})
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+(?:'\w+)*|'\w+|[^\w\s]")
+
+
+# -- cleaning and tokenizing (pure) ----------------------------------------------------------
+def clean_text(text: str) -> str:
+    """HTML line breaks and tags to spaces, entities decoded, NFKC, straight quotes, one space.
+
+    >>> clean_text("Great<br /><br />film &amp; cast\u2019s   \u201cbest\u201d")
+    'Great film & cast\\'s "best"'
+    """
+    text = _BREAK.sub(" ", text)
+    text = _TAG.sub(" ", text)
+    text = html.unescape(text)
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return _SPACE.sub(" ", text).strip()
+
+
+def word_tokens(text: str, lowercase: bool = True) -> list[str]:
+    """Words (with inner apostrophes), clitics such as 's, and single punctuation marks.
+
+    >>> word_tokens("It's NOT bad -- it's great!!")
+    ["it's", 'not', 'bad', '-', '-', "it's", 'great', '!', '!']
+    """
+    text = clean_text(text)
+    return _WORD.findall(text.lower() if lowercase else text)
+
+
+def truncate(ids: list[int], max_len: int | None, keep: str = "head") -> list[int]:
+    """At most `max_len` ids: the first (head), the last (tail) or both ends (head+tail)."""
+    if max_len is None or len(ids) <= max_len:
+        return ids
+    if keep == "tail":
+        return ids[-max_len:]
+    if keep == "both":
+        front = max_len // 2
+        return ids[:front] + ids[len(ids) - (max_len - front):]
+    return ids[:max_len]
+
+
+# -- vocabulary ------------------------------------------------------------------------------
+class Vocabulary:
+    """Token <-> id map with `<pad>` = 0 and `<unk>` = 1, most frequent tokens first."""
+
+    def __init__(self, itos: Sequence[str]) -> None:
+        if list(itos[:2]) != [PAD, UNK]:
+            raise ValueError("a vocabulary starts with <pad>, <unk>")
+        self.itos = list(itos)
+        self.stoi = {token: i for i, token in enumerate(self.itos)}
+
+    @classmethod
+    def fit(cls, token_lists: Iterable[Sequence[str]], min_freq: int = 1,
+            max_size: int | None = None, specials: Sequence[str] = ()) -> Vocabulary:
+        """Keep tokens seen at least `min_freq` times, at most `max_size` ids in all;
+        `specials` (e.g. <eos>) get the ids right after <pad> and <unk>."""
+        counts = Counter(token for tokens in token_lists for token in tokens)
+        for token in (PAD, UNK, *specials):
+            counts.pop(token, None)
+        kept = sorted((t for t, c in counts.items() if c >= min_freq),
+                      key=lambda t: (-counts[t], t))
+        head = [PAD, UNK, *specials]
+        if max_size is not None:
+            kept = kept[: max(0, max_size - len(head))]
+        return cls([*head, *kept])
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def __contains__(self, token: str) -> bool:
+        return token in self.stoi
+
+    def encode(self, tokens: Sequence[str]) -> list[int]:
+        get = self.stoi.get
+        return [get(token, UNK_ID) for token in tokens]
+
+    def decode(self, ids: Sequence[int]) -> list[str]:
+        return [self.itos[i] for i in ids]
+
+    def to_dict(self) -> dict:
+        return {"itos": self.itos}
+
+    @classmethod
+    def from_dict(cls, state: dict) -> Vocabulary:
+        return cls(state["itos"])
+
+
+# -- tokenizers: fit on training texts, encode any text, JSON state ----------------------------
+class WordTokenizer:
+    """Word-level tokenizer: `word_tokens` + a `Vocabulary` fitted on the training texts."""
+
+    kind = "word"
+
+    def __init__(self, min_freq: int = 2, max_size: int | None = None,
+                 lowercase: bool = True, specials: Sequence[str] = ()) -> None:
+        self.min_freq, self.max_size, self.lowercase = min_freq, max_size, lowercase
+        self.specials = list(specials)
+        self.vocab_: Vocabulary | None = None
+
+    def fit(self, texts: Iterable[str]) -> WordTokenizer:
+        tokens = (self.tokenize(text) for text in texts)
+        self.vocab_ = Vocabulary.fit(tokens, self.min_freq, self.max_size, self.specials)
+        return self
+
+    def tokenize(self, text: str) -> list[str]:
+        return word_tokens(text, self.lowercase)
+
+    def encode(self, text: str) -> list[int]:
+        return self.vocab.encode(self.tokenize(text))
+
+    @property
+    def vocab(self) -> Vocabulary:
+        if self.vocab_ is None:
+            raise RuntimeError("tokenizer is not fitted; call fit(train_texts) first")
+        return self.vocab_
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def id_to_token(self, index: int) -> str:
+        return self.vocab.itos[index]
+
+    def token_to_id(self, token: str) -> int | None:
+        return self.vocab.stoi.get(token)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "min_freq": self.min_freq, "max_size": self.max_size,
+                "lowercase": self.lowercase, "specials": self.specials,
+                "vocab": self.vocab.to_dict()}
+
+    @classmethod
+    def from_dict(cls, state: dict) -> WordTokenizer:
+        self = cls(state["min_freq"], state["max_size"], state["lowercase"],
+                   state.get("specials", ()))
+        self.vocab_ = Vocabulary.from_dict(state["vocab"])
+        return self
+
+
+class SubwordTokenizer:
+    """Byte-pair-encoding tokenizer trained with HF `tokenizers` on the training texts."""
+
+    kind = "bpe"
+
+    def __init__(self, vocab_size: int = 8000, min_freq: int = 2, lowercase: bool = True,
+                 specials: Sequence[str] = ()) -> None:
+        self.target_size, self.min_freq, self.lowercase = vocab_size, min_freq, lowercase
+        self.specials = list(specials)
+        self.tokenizer_ = None
+
+    def fit(self, texts: Iterable[str]) -> SubwordTokenizer:
+        from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+        tokenizer = Tokenizer(models.BPE(unk_token=UNK))
+        steps = [normalizers.NFKC()] + ([normalizers.Lowercase()] if self.lowercase else [])
+        tokenizer.normalizer = normalizers.Sequence(steps)
+        tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+        trainer = trainers.BpeTrainer(vocab_size=self.target_size, min_frequency=self.min_freq,
+                                      special_tokens=[PAD, UNK, *self.specials],
+                                      show_progress=False)
+        tokenizer.train_from_iterator((clean_text(t) for t in texts), trainer=trainer)
+        self.tokenizer_ = tokenizer
+        return self
+
+    def _fitted(self):  # noqa: ANN202 - tokenizers.Tokenizer, imported lazily
+        if self.tokenizer_ is None:
+            raise RuntimeError("tokenizer is not fitted; call fit(train_texts) first")
+        return self.tokenizer_
+
+    def tokenize(self, text: str) -> list[str]:
+        return self._fitted().encode(clean_text(text)).tokens
+
+    def encode(self, text: str) -> list[int]:
+        return self._fitted().encode(clean_text(text)).ids
+
+    @property
+    def vocab_size(self) -> int:
+        return self._fitted().get_vocab_size()
+
+    def id_to_token(self, index: int) -> str:
+        return self._fitted().id_to_token(index)
+
+    def token_to_id(self, token: str) -> int | None:
+        return self._fitted().token_to_id(token)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "vocab_size": self.target_size, "min_freq": self.min_freq,
+                "lowercase": self.lowercase, "specials": self.specials,
+                "tokenizer": json.loads(self._fitted().to_str())}
+
+    @classmethod
+    def from_dict(cls, state: dict) -> SubwordTokenizer:
+        from tokenizers import Tokenizer
+
+        self = cls(state["vocab_size"], state["min_freq"], state["lowercase"],
+                   state.get("specials", ()))
+        self.tokenizer_ = Tokenizer.from_str(json.dumps(state["tokenizer"]))
+        return self
+
+
+Tokenizer = WordTokenizer | SubwordTokenizer
+
+
+def make_tokenizer(kind: str, min_freq: int = 2, max_size: int | None = None,
+                   bpe_vocab: int = 8000, lowercase: bool = True,
+                   specials: Sequence[str] = ()) -> Tokenizer:
+    """An unfitted tokenizer of `kind` ("word" or "bpe")."""
+    if kind == "bpe":
+        return SubwordTokenizer(bpe_vocab, min_freq, lowercase, specials)
+    return WordTokenizer(min_freq, max_size, lowercase, specials)
+
+
+def tokenizer_from_dict(state: dict) -> Tokenizer:
+    """Rebuild a fitted tokenizer from its JSON state."""
+    return SubwordTokenizer.from_dict(state) if state["kind"] == "bpe" else \
+        WordTokenizer.from_dict(state)
+
+
+# -- batching: similar lengths together, padded + lengths for packing --------------------------
+class BucketBatchSampler(Sampler[list[int]]):
+    """Batches of similar length: shuffle, cut into pools of `pool` batches, sort each pool by
+    length, cut it into batches and shuffle the batches. A new order every epoch (seeded)."""
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, shuffle: bool = True,
+                 pool: int = 50, seed: int = 0) -> None:
+        self.lengths = np.asarray(lengths)
+        self.batch_size, self.shuffle, self.pool, self.seed = batch_size, shuffle, pool, seed
+        self.epoch = 0
+
+    def batches(self, epoch: int = 0) -> list[list[int]]:
+        """The batches (lists of item indices) of one epoch."""
+        if not self.shuffle:
+            return length_sorted_batches(self.lengths, self.batch_size)
+        rng = np.random.default_rng([self.seed, epoch])
+        order = rng.permutation(len(self.lengths))
+        size = self.batch_size * self.pool
+        result = []
+        for start in range(0, len(order), size):
+            chunk = order[start:start + size]
+            chunk = chunk[np.argsort(-self.lengths[chunk], kind="stable")]
+            result += [chunk[i:i + self.batch_size].tolist()
+                       for i in range(0, len(chunk), self.batch_size)]
+        return [result[i] for i in rng.permutation(len(result))]
+
+    def __iter__(self) -> Iterator[list[int]]:
+        batches = self.batches(self.epoch)
+        self.epoch += 1
+        return iter(batches)
+
+    def __len__(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)
+
+
+def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Deterministic batches for evaluation: all items sorted by length, longest first."""
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    return [order[i:i + batch_size].tolist() for i in range(0, len(order), batch_size)]
+
+
+def padding_ratio(lengths: Sequence[int], batches: Iterable[Sequence[int]]) -> float:
+    """Share of padded positions among all positions of the padded batches (0 = none)."""
+    lengths = np.asarray(lengths)
+    real = padded = 0
+    for batch in batches:
+        batch_lengths = lengths[list(batch)]
+        real += int(batch_lengths.sum())
+        padded += int(batch_lengths.max()) * len(batch_lengths)
+    return 1.0 - real / padded if padded else 0.0
+
+
+def pad_sequences(sequences: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token id lists -> tokens (batch, longest) padded with `PAD_ID`, lengths (batch,)."""
+    lengths = torch.tensor([max(1, len(s)) for s in sequences], dtype=torch.long)
+    tokens = torch.full((len(sequences), int(lengths.max())), PAD_ID, dtype=torch.long)
+    for row, sequence in enumerate(sequences):
+        if len(sequence):
+            tokens[row, : len(sequence)] = torch.as_tensor(sequence, dtype=torch.long)
+    return tokens, lengths
+
+
+def collate_padded(items: Sequence[tuple[Sequence[int], int]]
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(ids, label) pairs -> tokens (batch, time), lengths (batch,), labels (batch,)."""
+    tokens, lengths = pad_sequences([ids for ids, _ in items])
+    labels = torch.tensor([label for _, label in items], dtype=torch.long)
+    return tokens, lengths, labels

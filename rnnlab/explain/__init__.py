@@ -1,0 +1,1 @@
+"""Explaining trained networks: per-token attributions, activations, gradients."""

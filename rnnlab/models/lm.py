@@ -1,0 +1,168 @@
+"""Word-level recurrent language model: the body (embedding + encoder) and a tied softmax.
+
+`TextBody` is what a text classifier and a language model share: token embedding with
+embedding dropout (whole words dropped, as in AWD-LSTM), then a `RecurrentEncoder` that may
+carry its state across chunks for truncated backpropagation through time. `WordLanguageModel`
+puts a decoder on it whose weight *is* the embedding matrix (tied embeddings, Press & Wolf
+2017), so a pretrained body moves into a classifier unchanged (ULMFiT).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_model, save_model
+from torch import nn
+
+from rnnlab.data.text import Tokenizer, tokenizer_from_dict
+from rnnlab.errors import UserError
+from rnnlab.models.encoder import RecurrentEncoder
+from rnnlab.runs import atomic_write_text
+
+State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+
+
+def embedding_dropout(weight: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Drop whole rows (words) of the embedding matrix with probability `p`, rescaling the rest."""
+    if not training or p <= 0:
+        return weight
+    keep = weight.new_empty((weight.size(0), 1)).bernoulli_(1 - p) / (1 - p)
+    return weight * keep
+
+
+class StatefulEncoder(RecurrentEncoder):
+    """A `RecurrentEncoder` that also takes and returns the recurrent state (same weights)."""
+
+    def forward_with_state(self, x: torch.Tensor, state: State | None = None
+                           ) -> tuple[torch.Tensor, State]:
+        """x (batch, time, input) and the previous chunk's state -> outputs, new state."""
+        if self.weight_drop > 0:
+            self._apply_weight_drop()
+        return self.rnn(x, state)
+
+
+class TextBody(nn.Module):
+    """Token ids -> per-step encoder outputs; the part shared by language model and classifier.
+
+    Parameters
+    ----------
+    vocab_size: rows of the embedding (id 0 is padding).
+    embed: embedding width.  hidden, layers, cell, bidirectional, dropout, weight_drop: as
+    `RecurrentEncoder`.  embed_dropout: share of word types dropped per batch while training.
+    input_dropout: dropout on the embedded inputs.
+    """
+
+    def __init__(self, vocab_size: int, embed: int = 128, hidden: int = 128, layers: int = 1,
+                 cell: str = "lstm", bidirectional: bool = False, dropout: float = 0.0,
+                 weight_drop: float = 0.0, embed_dropout: float = 0.0,
+                 input_dropout: float = 0.0) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed, padding_idx=0)
+        self.embed_dropout = embed_dropout
+        self.input_dropout = nn.Dropout(input_dropout)
+        self.encoder = StatefulEncoder(embed, hidden, layers, cell, bidirectional, dropout,
+                                       weight_drop)
+
+    @property
+    def output_size(self) -> int:
+        return self.encoder.output_size
+
+    def embed(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens (batch, time) -> (batch, time, embed)."""
+        weight = embedding_dropout(self.embedding.weight, self.embed_dropout, self.training)
+        return self.input_dropout(F.embedding(tokens, weight, padding_idx=0))
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """-> outputs (batch, time, output_size), last (batch, output_size); packed when
+        `lengths` are given."""
+        return self.encoder(self.embed(tokens), lengths)
+
+    def forward_with_state(self, tokens: torch.Tensor, state: State | None = None
+                           ) -> tuple[torch.Tensor, State]:
+        return self.encoder.forward_with_state(self.embed(tokens), state)
+
+
+class WordLanguageModel(nn.Module):
+    """Predict the next token: TextBody -> dropout -> [projection] -> decoder tied to the
+    embedding. A projection to the embedding width is added when hidden != embed."""
+
+    def __init__(self, vocab_size: int, embed: int = 128, hidden: int = 256, layers: int = 1,
+                 cell: str = "lstm", dropout: float = 0.1, weight_drop: float = 0.0,
+                 embed_dropout: float = 0.0, input_dropout: float = 0.0,
+                 output_dropout: float = 0.1, tie: bool = True) -> None:
+        super().__init__()
+        self.body = TextBody(vocab_size, embed, hidden, layers, cell, False, dropout,
+                             weight_drop, embed_dropout, input_dropout)
+        self.output_dropout = nn.Dropout(output_dropout)
+        needs_projection = tie and hidden != embed
+        self.projection = nn.Linear(hidden, embed) if needs_projection else None
+        self.decoder = nn.Linear(embed if tie else hidden, vocab_size)
+        if tie:
+            self.decoder.weight = self.body.embedding.weight  # one matrix, two uses
+
+    def forward(self, tokens: torch.Tensor, state: State | None = None
+                ) -> tuple[torch.Tensor, State]:
+        """tokens (batch, time) -> next-token logits (batch, time, vocab), state."""
+        outputs, state = self.body.forward_with_state(tokens, state)
+        features = self.output_dropout(outputs)
+        if self.projection is not None:
+            features = self.projection(features)
+        return self.decoder(features), state
+
+
+def detach_state(state: State | None) -> State | None:
+    """Cut the graph between BPTT chunks while keeping the values."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+# -- persistence: what `rnnlab lm pretrain` writes and `sentiment fit --pretrained` reads -------
+LM_FILE, WEIGHTS_FILE = "language_model.json", "weights.safetensors"
+
+
+def save_weights(module: nn.Module, path: str | Path) -> Path:
+    """safetensors (shared / tied tensors stored once), written to a temporary name first."""
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.tmp")
+    save_model(module, str(partial))
+    partial.replace(path)
+    return path
+
+
+def load_weights(module: nn.Module, path: str | Path) -> nn.Module:
+    load_model(module, str(path))
+    return module
+
+
+def save_language_model(directory: str | Path, model: WordLanguageModel, tokenizer: Tokenizer,
+                        architecture: dict[str, Any], extra: dict[str, Any]) -> Path:
+    """<directory>/weights.safetensors + language_model.json (architecture, tokenizer, extra)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    save_weights(model, directory / WEIGHTS_FILE)
+    state = {"architecture": architecture, "tokenizer": tokenizer.to_dict(), **extra}
+    atomic_write_text(directory / LM_FILE, json.dumps(state))
+    return directory
+
+
+def load_language_model(run_or_model_dir: str | Path
+                        ) -> tuple[WordLanguageModel, Tokenizer, dict[str, Any]]:
+    """(model in eval mode, its tokenizer, the saved JSON state) from a pretrain run folder."""
+    path = Path(run_or_model_dir)
+    model_dir = path / "model" if (path / "model").is_dir() else path
+    if not (model_dir / LM_FILE).is_file():
+        raise UserError(f"{path} holds no language model (model/{LM_FILE} missing); give the "
+                        "--out folder of `rnnlab lm pretrain`")
+    state = json.loads((model_dir / LM_FILE).read_text(encoding="utf-8"))
+    tokenizer = tokenizer_from_dict(state["tokenizer"])
+    model = WordLanguageModel(tokenizer.vocab_size, **state["architecture"])
+    load_weights(model, model_dir / WEIGHTS_FILE)
+    return model.eval(), tokenizer, state

@@ -1,0 +1,96 @@
+"""LanguageModel: pretrain a word-level recurrent language model on unlabelled text.
+
+>>> from rnnlab.tasks.language import LanguageModel, LanguageModelConfig
+>>> lm = LanguageModel(LanguageModelConfig(data="rt-polarity-demo")).fit()   # doctest: +SKIP
+>>> lm.perplexity(["a gripping film"])                                       # doctest: +SKIP
+
+The saved run is what `rnnlab sentiment fit --pretrained RUN` starts from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from rnnlab.data.text import EOS, make_tokenizer
+from rnnlab.models.lm import WordLanguageModel, load_language_model, save_language_model
+from rnnlab.tasks.language.baselines import baseline_perplexities
+from rnnlab.tasks.language.config import LanguageModelConfig
+from rnnlab.tasks.language.data import (
+    BpttChunks,
+    StreamDataModule,
+    read_documents,
+    split_documents,
+    token_stream,
+)
+from rnnlab.tasks.language.model import LanguageModelModule, perplexity, stream_nll
+from rnnlab.training import FitResult, fit_module, seed_everything
+
+VAL_ROWS = 8  # parallel rows of the validation stream (longer contexts than training rows)
+
+
+class LanguageModel:
+    """A word-level LSTM / GRU / RNN language model with tied embeddings.
+
+    Fitted attributes: `tokenizer_`, `net_`, `fit_result_`, `split_` (documents and tokens),
+    `metrics_` (validation perplexity of the network and the count-based baselines).
+    """
+
+    def __init__(self, config: LanguageModelConfig) -> None:
+        self.config = config
+
+    def fit(self, docs: list[str] | None = None, source: str = "the texts") -> LanguageModel:
+        """Read `config.data` (unless `docs` are given), hold out documents, train; self."""
+        cfg = self.config
+        cfg.validate()
+        seed_everything(self.config.train.seed)  # the initial weights depend on it too
+        if docs is None:
+            docs, source = read_documents(cfg)
+        train_docs, val_docs = split_documents(docs, cfg.val_size, cfg.train.seed)
+        self.tokenizer_ = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_vocab,
+                                         cfg.bpe_vocab, specials=(EOS,)).fit(train_docs)
+        train_stream = token_stream(self.tokenizer_, train_docs)
+        val_stream = token_stream(self.tokenizer_, val_docs)
+        rows = min(cfg.train.batch_size, max(1, (len(train_stream) - 1) // (2 * cfg.bptt)))
+        train = BpttChunks(train_stream, rows, cfg.bptt)
+        val = BpttChunks(val_stream, min(VAL_ROWS, max(1, (len(val_stream) - 1) // 2)),
+                         cfg.bptt)
+        self.net_ = WordLanguageModel(self.tokenizer_.vocab_size, **cfg.architecture())
+        module = LanguageModelModule(self.net_, cfg.train.lr, cfg.train.weight_decay)
+        self.fit_result_: FitResult = fit_module(module, StreamDataModule(train, val), cfg.train,
+                                                 monitor="val_loss", mode="min")
+        self.net_.eval()
+        self.split_ = {"train": len(train_docs), "val": len(val_docs),
+                       "train_tokens": int(len(train_stream)), "val_tokens": int(len(val_stream))}
+        self.source_ = source
+        self.metrics_ = {cfg.model: {"perplexity": perplexity(stream_nll(self.net_, val))},
+                         **baseline_perplexities(train_stream, val_stream,
+                                                 self.tokenizer_.vocab_size)}
+        return self
+
+    def perplexity(self, docs: list[str]) -> float:
+        """Perplexity of the model on `docs` (one stream, <eos> between documents)."""
+        stream = token_stream(self.tokenizer_, docs)
+        chunks = BpttChunks(stream, min(VAL_ROWS, max(1, (len(stream) - 1) // 2)),
+                            self.config.bptt)
+        return perplexity(stream_nll(self.net_, chunks))
+
+    def unknown_rate(self, docs: list[str]) -> float:
+        """Share of tokens of `docs` that map to <unk>."""
+        stream = token_stream(self.tokenizer_, docs)
+        return float(np.mean(stream == self.tokenizer_.token_to_id("<unk>")))
+
+    def save(self, directory: str | Path) -> Path:
+        """weights.safetensors + language_model.json (architecture, tokenizer, config)."""
+        return save_language_model(directory, self.net_, self.tokenizer_,
+                                   self.config.architecture(),
+                                   {"config": self.config.to_dict(), "split": self.split_})
+
+    @classmethod
+    def load(cls, run_or_model_dir: str | Path) -> LanguageModel:
+        net, tokenizer, state = load_language_model(run_or_model_dir)
+        self = cls(LanguageModelConfig.from_dict(state["config"]))
+        self.net_, self.tokenizer_ = net, tokenizer
+        self.split_ = state["split"]
+        return self

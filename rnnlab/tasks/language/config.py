@@ -1,0 +1,79 @@
+"""LanguageModelConfig: every option of `rnnlab lm pretrain`, validated at the boundary."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from rnnlab.config import TrainConfig
+from rnnlab.errors import UserError, check_range
+
+CELLS = ("lstm", "gru", "rnn")
+
+
+@dataclass(frozen=True)
+class LanguageModelConfig:
+    """Options of `rnnlab lm pretrain` (the CLI flag of each field is `--field-name`)."""
+
+    data: str = "rt-polarity-demo"  # text file (one document per line), table, folder, a,b
+    text_col: str = "text"  # tables only
+    encoding: str = "utf-8"
+    val_size: float = 0.05  # share of documents held out for validation perplexity
+    max_docs: int | None = None  # use only the first N documents (quick runs)
+    tokenizer: str = "word"  # word | bpe, fitted on the training documents only
+    min_freq: int = 2
+    max_vocab: int | None = 20000
+    bpe_vocab: int = 8000
+    model: str = "lstm"  # lstm | gru | rnn
+    embed: int = 128
+    hidden: int = 256
+    layers: int = 1
+    dropout: float = 0.1  # between stacked layers
+    weight_drop: float = 0.2  # DropConnect on the hidden-to-hidden weights (AWD-LSTM)
+    embed_dropout: float = 0.05  # whole word types dropped per batch
+    input_dropout: float = 0.1
+    output_dropout: float = 0.2  # before the tied softmax
+    tie: bool = True  # decoder weight = embedding matrix
+    bptt: int = 70  # truncated backpropagation through time: steps per chunk
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> LanguageModelConfig:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in values.items() if k in known}
+        train = TrainConfig(**values.pop("train", {}))
+        return cls(train=train, **values)
+
+    def replace(self, **changes: Any) -> LanguageModelConfig:
+        return replace(self, **changes)
+
+    def architecture(self) -> dict[str, Any]:
+        """Keyword arguments of `WordLanguageModel` (besides the vocabulary size)."""
+        return {"embed": self.embed, "hidden": self.hidden, "layers": self.layers,
+                "cell": self.model, "dropout": self.dropout, "weight_drop": self.weight_drop,
+                "embed_dropout": self.embed_dropout, "input_dropout": self.input_dropout,
+                "output_dropout": self.output_dropout, "tie": self.tie}
+
+    def validate(self) -> None:
+        check_range(self.val_size, "--val-size", 0.001, 0.5)
+        check_range(self.min_freq, "--min-freq", 1)
+        check_range(self.bpe_vocab, "--bpe-vocab", 100)
+        check_range(self.embed, "--embed", 1)
+        check_range(self.hidden, "--hidden", 1)
+        check_range(self.layers, "--layers", 1)
+        check_range(self.bptt, "--bptt", 2)
+        if self.max_vocab is not None:
+            check_range(self.max_vocab, "--max-vocab", 4)
+        if self.max_docs is not None:
+            check_range(self.max_docs, "--max-docs", 2)
+        for name in ("dropout", "weight_drop", "embed_dropout", "input_dropout",
+                     "output_dropout"):
+            check_range(getattr(self, name), "--" + name.replace("_", "-"), 0.0, 0.95)
+        if self.tokenizer not in ("word", "bpe"):
+            raise UserError(f"--tokenizer must be word or bpe; got {self.tokenizer!r}")
+        if self.model not in CELLS:
+            raise UserError(f"--model must be one of {', '.join(CELLS)}; got {self.model!r}")
+        self.train.validate()

@@ -1,0 +1,118 @@
+"""Language-model data: read unlabelled documents, turn them into one token stream, and cut the
+stream into the (batch, bptt) chunks of truncated backpropagation through time.
+
+Documents come from a text file (one per non-blank line), a table's `--text-col`, a folder of
+.txt files (one per file, searched recursively), or a comma-separated list of text files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from rnnlab.data.datasets import resolve_data
+from rnnlab.data.io import TABLE_SUFFIXES, read_table, read_text
+from rnnlab.data.text import EOS, Tokenizer
+from rnnlab.errors import UserError, check_columns, check_file
+from rnnlab.tasks.language.config import LanguageModelConfig
+
+
+def _is_table(path: Path) -> bool:
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    return bool(suffixes) and suffixes[-1] in TABLE_SUFFIXES and suffixes[-1] != ".txt"
+
+
+def read_documents(cfg: LanguageModelConfig) -> tuple[list[str], str]:
+    """(documents, source name) from `cfg.data`."""
+    if "," in cfg.data:
+        files = [check_file(p.strip()) for p in cfg.data.split(",")]
+        docs = [d for f in files for d in _lines(f, cfg.encoding)]
+        source = ",".join(f.name for f in files)
+    else:
+        path = resolve_data(cfg.data)
+        source = path.name
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*.txt") if not p.name.startswith("."))
+            docs = [read_text(f, cfg.encoding).strip() for f in files if f.stat().st_size]
+        elif _is_table(path):
+            frame = read_table(path, cfg.encoding)
+            check_columns([cfg.text_col], list(frame.columns), path.name, "--text-col")
+            docs = [str(t).strip() for t in frame[cfg.text_col] if isinstance(t, str)]
+        else:
+            docs = _lines(path, cfg.encoding)
+    docs = [d for d in docs if d]
+    if cfg.max_docs is not None:
+        docs = docs[: cfg.max_docs]
+    if len(docs) < 2:
+        raise UserError(f"{source} has {len(docs)} non-empty document(s); a language model "
+                        "needs at least 2 (one for validation)")
+    return docs, source
+
+
+def _lines(path: Path, encoding: str) -> list[str]:
+    # "\n" only: str.splitlines would also break at U+0085 found in latin-1 text
+    return [line.strip() for line in read_text(path, encoding).split("\n") if line.strip()]
+
+
+def split_documents(docs: list[str], val_size: float, seed: int) -> tuple[list[str], list[str]]:
+    """Random (seeded) documents held out for validation; at least one each side."""
+    order = np.random.default_rng(seed).permutation(len(docs))
+    n_val = min(len(docs) - 1, max(1, round(val_size * len(docs))))
+    held = set(order[:n_val].tolist())
+    return ([d for i, d in enumerate(docs) if i not in held],
+            [d for i, d in enumerate(docs) if i in held])
+
+
+def token_stream(tokenizer: Tokenizer, docs: list[str]) -> np.ndarray:
+    """All documents' ids, each followed by <eos>, as one int64 array."""
+    eos = tokenizer.token_to_id(EOS)
+    ids: list[int] = []
+    for doc in docs:
+        ids.extend(tokenizer.encode(doc))
+        ids.append(eos)
+    return np.asarray(ids, dtype=np.int64)
+
+
+class BpttChunks(Dataset):
+    """The stream laid out as `batch_size` parallel rows; item i is the chunk
+    (inputs (batch, <=bptt), next-token targets (batch, <=bptt)) starting at column i * bptt.
+    Read in order, row r of chunk i+1 continues row r of chunk i, so the hidden state carries."""
+
+    def __init__(self, stream: np.ndarray, batch_size: int, bptt: int) -> None:
+        columns = (len(stream) - 1) // batch_size
+        if columns < 2:
+            raise UserError(f"{len(stream)} tokens are too few for batches of {batch_size} "
+                            "rows; use a smaller --batch-size or more text")
+        used = stream[: batch_size * columns + 1]
+        self.inputs = torch.from_numpy(used[:-1].reshape(batch_size, columns))
+        self.targets = torch.from_numpy(used[1:].reshape(batch_size, columns))
+        self.bptt = bptt
+
+    def __len__(self) -> int:
+        return -(-self.inputs.size(1) // self.bptt)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        window = slice(index * self.bptt, (index + 1) * self.bptt)
+        return self.inputs[:, window], self.targets[:, window]
+
+    @property
+    def tokens(self) -> int:
+        return self.inputs.numel()
+
+
+class StreamDataModule(pl.LightningDataModule):
+    """Chunks in stream order (never shuffled: the hidden state flows from chunk to chunk)."""
+
+    def __init__(self, train: BpttChunks, val: BpttChunks) -> None:
+        super().__init__()
+        self.train, self.val = train, val
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(self.train, batch_size=None, shuffle=False)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(self.val, batch_size=None, shuffle=False)

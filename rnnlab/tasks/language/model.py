@@ -1,0 +1,72 @@
+"""Lightning module of the language model: next-token cross-entropy over BPTT chunks, with the
+hidden state carried from chunk to chunk (detached) and reset every epoch."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from rnnlab.models.lm import State, WordLanguageModel, detach_state
+from rnnlab.tasks.language.data import BpttChunks
+from rnnlab.training import SupervisedModule
+
+
+class LanguageModelModule(SupervisedModule):
+    """Logs train_loss / val_loss (mean nats per token) and val_perplexity every epoch."""
+
+    def __init__(self, net: WordLanguageModel, lr: float = 1e-3,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(lr=lr, weight_decay=weight_decay)
+        self.net = net
+        self._states: dict[str, State | None] = {"train": None, "val": None}
+
+    def _chunk_loss(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+        inputs, targets = batch
+        logits, state = self.net(inputs, self._states[stage])
+        self._states[stage] = detach_state(state)
+        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1))
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+                      ) -> torch.Tensor:
+        loss = self._chunk_loss(batch, "train")
+        self._sums["train"].append(loss.detach())
+        return loss
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+                        ) -> torch.Tensor:
+        loss = self._chunk_loss(batch, "val")
+        self._sums["val"].append(loss.detach())
+        return loss
+
+    def on_train_epoch_start(self) -> None:
+        self._states["train"] = None
+
+    def on_validation_epoch_start(self) -> None:
+        self._states["val"] = None
+
+    def on_validation_epoch_end(self) -> None:
+        losses = self._sums["val"]
+        if losses:
+            self.log("val_perplexity", torch.stack(losses).mean().exp())
+        super().on_validation_epoch_end()
+
+
+@torch.no_grad()
+def stream_nll(net: WordLanguageModel, chunks: BpttChunks) -> float:
+    """Mean negative log-likelihood (nats per token) of every target in `chunks`, the state
+    carried through the stream (token-weighted, so a short last chunk counts correctly)."""
+    net.eval()
+    state, total, count = None, 0.0, 0
+    for index in range(len(chunks)):
+        inputs, targets = chunks[index]
+        logits, state = net(inputs, state)
+        total += float(F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1),
+                                       reduction="sum"))
+        count += targets.numel()
+    return total / count
+
+
+def perplexity(nll: float) -> float:
+    return math.exp(nll)

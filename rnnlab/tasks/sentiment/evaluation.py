@@ -1,0 +1,96 @@
+"""Score the network(s) and every baseline on the same test texts: one metrics table, the
+curves behind the ROC / PR plots, confusion matrices and a verdict."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnnlab.tasks.sentiment.api import SentimentClassifier
+from rnnlab.tasks.sentiment.baselines import TfidfLogisticRegression, VaderBaseline
+from rnnlab.tasks.sentiment.config import SentimentConfig
+from rnnlab.tasks.sentiment.data import Corpus
+from rnnlab.tasks.sentiment.metrics import classification_metrics, confusion_matrix
+
+COLUMNS = ("accuracy", "auc", "f1", "precision", "recall", "average_precision", "seconds")
+TERMINAL_COLUMNS = ("accuracy", "auc", "f1", "precision", "recall", "seconds")
+
+
+@dataclass
+class Evaluation:
+    """Per model (networks first, then baselines): metrics, ranking scores, predictions."""
+
+    labels: np.ndarray  # true class ids of the test texts
+    classes: list[str]
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    scores: dict[str, np.ndarray] = field(default_factory=dict)  # (n,) binary, (n, C) more
+    predictions: dict[str, np.ndarray] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    best: str = ""
+    verdict: str = ""
+
+    def add(self, name: str, predicted: np.ndarray, scores: np.ndarray, seconds: float,
+            note: str | None = None) -> None:
+        self.metrics[name] = {**classification_metrics(self.labels, predicted, scores,
+                                                       len(self.classes)),
+                              "seconds": seconds}
+        self.scores[name], self.predictions[name] = scores, predicted
+        if note:
+            self.notes[name] = note
+
+    def confusion(self, name: str) -> np.ndarray:
+        return confusion_matrix(self.labels, self.predictions[name], len(self.classes))
+
+
+def _ranking(probabilities: np.ndarray) -> np.ndarray:
+    """Binary: the probability of class 1 ranks the texts; otherwise all columns."""
+    return probabilities[:, 1] if probabilities.shape[1] == 2 else probabilities
+
+
+def evaluate(networks: dict[str, SentimentClassifier], corpus: Corpus,
+             cfg: SentimentConfig) -> Evaluation:
+    """Networks, TF-IDF + LR (fitted on the same training texts) and VADER (binary tasks)."""
+    evaluation = Evaluation(np.asarray(corpus.test_labels), corpus.classes)
+    for name, classifier in networks.items():
+        started = time.perf_counter()
+        probabilities = classifier.predict_proba(corpus.test_texts)
+        fit = getattr(classifier, "fit_result_", None)
+        seconds = (fit.seconds if fit else 0.0) + time.perf_counter() - started
+        evaluation.add(name, probabilities.argmax(1), _ranking(probabilities), seconds)
+    started = time.perf_counter()
+    tfidf = TfidfLogisticRegression(cfg.tfidf_ngrams, cfg.tfidf_c, seed=cfg.train.seed)
+    probabilities = tfidf.fit(corpus.train_texts, corpus.train_labels).predict_proba(
+        corpus.test_texts)
+    evaluation.add(tfidf.name, probabilities.argmax(1), _ranking(probabilities),
+                   time.perf_counter() - started, tfidf.note)
+    if len(corpus.classes) == 2:
+        started = time.perf_counter()
+        vader = VaderBaseline(corpus.classes, cfg.vader_threshold)
+        scores = vader.scores(corpus.test_texts)
+        evaluation.add(vader.name, vader.predict(scores), scores,
+                       time.perf_counter() - started, vader.note)
+    evaluation.best, evaluation.verdict = verdict(evaluation.metrics, list(networks))
+    return evaluation
+
+
+def verdict(metrics: dict[str, dict[str, float]], networks: list[str]) -> tuple[str, str]:
+    """The best model by test AUC (then accuracy) and one sentence comparing the first
+    network with the strongest baseline."""
+    best = max(metrics, key=lambda name: (metrics[name]["auc"], metrics[name]["accuracy"]))
+    network = networks[0]
+    baselines = [name for name in metrics if name not in networks]
+    rival = max(baselines, key=lambda name: (metrics[name]["auc"], metrics[name]["accuracy"]))
+    ours, theirs = metrics[network], metrics[rival]
+    gap = 100 * (ours["accuracy"] - theirs["accuracy"])
+    beats = ours["auc"] > theirs["auc"] and ours["accuracy"] > theirs["accuracy"]
+    relation = "beats" if beats else "does not beat"
+    sentence = (f"{network} {relation} the best baseline {rival}: accuracy "
+                f"{100 * ours['accuracy']:.1f}% vs {100 * theirs['accuracy']:.1f}% "
+                f"({gap:+.1f} points), AUC {ours['auc']:.3f} vs {theirs['auc']:.3f}")
+    if "vader" in metrics and rival != "vader":
+        vader = metrics["vader"]
+        sentence += (f"; VADER (no training) {100 * vader['accuracy']:.1f}%, "
+                     f"AUC {vader['auc']:.3f}")
+    return best, sentence + "."

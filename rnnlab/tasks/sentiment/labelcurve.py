@@ -1,0 +1,107 @@
+"""`rnnlab sentiment label-curve`: how many labelled examples does each model need?
+
+For every size N the network is trained from scratch and (with --pretrained) fine-tuned from
+the language model on the same N labelled texts (validation included), TF-IDF + LR is fitted on
+the same training texts, and all are scored on the same full test split; VADER needs no labels
+and is a flat line. The lecture's claim "transfer learning reduces the labelled data needed",
+measured.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rnnlab.console import console
+from rnnlab.report import html, plots
+from rnnlab.runs import RunFolder
+from rnnlab.tasks.sentiment.api import SentimentClassifier
+from rnnlab.tasks.sentiment.config import SentimentConfig
+from rnnlab.tasks.sentiment.data import Corpus, load_corpus, with_train_examples
+from rnnlab.tasks.sentiment.evaluation import evaluate
+
+METRICS = ("accuracy", "auc")
+
+
+def curve_rows(cfg: SentimentConfig, corpus: Corpus, sizes: list[int | None]
+               ) -> list[dict]:
+    """One row per (size, model): examples, model, accuracy, auc, f1, seconds."""
+    variants = {cfg.replace(pretrained=None).network_name: cfg.replace(pretrained=None)}
+    if cfg.pretrained:
+        variants["pretrained"] = cfg
+    rows = []
+    available = len(corpus.train_texts) + len(corpus.val_texts)
+    for size in sizes:
+        subset = with_train_examples(corpus, size, cfg.val_size, cfg.train.seed)
+        examples = min(size or available, available)
+        networks = {}
+        for name, variant in variants.items():
+            console.print(f"[dim]{examples} labelled examples: training {name} ...[/dim]")
+            classifier = SentimentClassifier(variant).fit(subset)
+            networks[classifier.config.network_name] = classifier
+        evaluation = evaluate(networks, subset, cfg)
+        for name, values in evaluation.metrics.items():
+            rows.append({"examples": examples, "model": name,
+                         **{k: values[k] for k in (*METRICS, "f1", "seconds")}})
+    return rows
+
+
+def label_curve_run(cfg: SentimentConfig, sizes: list[int | None], out: str | None = None,
+                    overwrite: bool = False) -> pd.DataFrame:
+    """Train at every size, write label_curve.csv, metrics.json, plots and report.html."""
+    cfg.validate()
+    run = RunFolder.create(out, "sentiment-label-curve", overwrite)
+    try:
+        corpus = load_corpus(cfg.replace(train_examples=None))
+        table = pd.DataFrame(curve_rows(cfg, corpus, sizes))
+        run.write_config("sentiment", {**cfg.to_dict(), "sizes": sizes}, None)
+        run.write_text("label_curve.csv", table.to_csv(index=False))
+        largest = table[table["examples"] == table["examples"].max()]
+        run.write_json("metrics.json", {
+            "job": "sentiment", "kind": "label_curve", "split": corpus.sizes,
+            "test": {row["model"]: {k: row[k] for k in (*METRICS, "f1")}
+                     for row in largest.to_dict("records")},
+            "curve": table.to_dict("records"),
+        })
+        figures = _plots(run, table)
+        pivot = table.pivot_table(index="examples", columns="model", values="accuracy")
+        sections = [
+            ("Accuracy by number of labelled examples", html.preformatted(
+                pivot.to_string(float_format=lambda v: f"{100 * v:.1f}%"))),
+            ("Figures", "".join(html.figure(p, c) for c, p in figures)),
+            ("Configuration", html.preformatted(str(cfg.to_dict()))),
+        ]
+        subtitle = (f"{corpus.source}: the same {len(corpus.test_texts)} test texts at every "
+                    "size; the N labelled examples include the validation texts")
+        run.write_text("report.html", html.page("rnnlab sentiment label-curve", subtitle,
+                                                sections))
+        path = run.commit()
+    except BaseException:
+        run.discard()
+        raise
+    for metric in METRICS:
+        shown = table.pivot_table(index="examples", columns="model", values=metric)
+        console.print(f"test {metric} by labelled examples:\n"
+                      + shown.to_string(float_format=lambda v: f"{v:.3f}"))
+    console.print(f"run folder: {path}\nreport: {path / 'report.html'}")
+    return table
+
+
+def _plots(run: RunFolder, table: pd.DataFrame) -> list[tuple[str, Path]]:
+    figures = []
+    sizes = sorted(table["examples"].unique().tolist())
+    for metric in METRICS:
+        series, flat = {}, {}
+        for model, rows in table.groupby("model", sort=False):
+            values = rows.sort_values("examples")[metric].to_numpy()
+            if model == "vader":
+                flat[model] = float(np.mean(values))
+            else:
+                series[model] = values
+        path = plots.label_curve_plot(sizes, series, flat,
+                                      run.file(f"plots/label_curve_{metric}.png"),
+                                      f"test {metric} vs labelled training examples", metric)
+        figures.append((f"test {metric} vs number of labelled training examples", path))
+    return figures

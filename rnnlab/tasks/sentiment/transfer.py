@@ -1,0 +1,62 @@
+"""Transfer learning (ULMFiT, Howard & Ruder 2018): start the classifier from a language model.
+
+The classifier takes the language model's architecture, its encoder weights unchanged and its
+embedding rows mapped by token: each token of the classifier's vocabulary (fitted on the
+labelled training texts) gets the language model's row for that token, or the mean row when
+the language model never saw it. Fine-tuning then uses discriminative learning rates and
+gradual unfreezing (see SentimentModule).
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+from rnnlab.data.text import PAD_ID, Tokenizer
+from rnnlab.models.lm import WordLanguageModel
+from rnnlab.tasks.sentiment.config import SentimentConfig
+from rnnlab.tasks.sentiment.model import TextClassifierNet
+
+_RAW = re.compile(r"_raw$")
+
+
+def pretrained_config(cfg: SentimentConfig, state: dict) -> SentimentConfig:
+    """The classifier's config with the language model's architecture (forward-only) and
+    tokenizer kind; the other options (dropout, pooling, training) stay as given."""
+    arch = state["architecture"]
+    return cfg.replace(model=arch["cell"], embed=arch["embed"], hidden=arch["hidden"],
+                       layers=arch["layers"], bidirectional=False,
+                       tokenizer=state["tokenizer"]["kind"])
+
+
+def mapped_embedding(lm_weight: torch.Tensor, lm_tokenizer: Tokenizer,
+                     tokenizer: Tokenizer) -> tuple[torch.Tensor, float]:
+    """Embedding for `tokenizer`'s ids from the language model's rows, matched by token text;
+    unseen tokens get the mean row. Returns the matrix and the share of ids found."""
+    mean = lm_weight[PAD_ID + 1:].mean(dim=0)
+    weight = mean.repeat(tokenizer.vocab_size, 1)
+    found = 0
+    for index in range(tokenizer.vocab_size):
+        source = lm_tokenizer.token_to_id(tokenizer.id_to_token(index))
+        if source is not None and source < lm_weight.size(0):
+            weight[index] = lm_weight[source]
+            found += 1
+    weight[PAD_ID] = 0.0
+    return weight, found / tokenizer.vocab_size
+
+
+def transfer_weights(net: TextClassifierNet, lm: WordLanguageModel, lm_tokenizer: Tokenizer,
+                     tokenizer: Tokenizer) -> float:
+    """Copy encoder and mapped embedding into `net`; returns the vocabulary coverage."""
+    source = {_RAW.sub("", k): v for k, v in lm.body.encoder.state_dict().items()}
+    target = net.body.encoder.state_dict()
+    missing = [k for k in target if _RAW.sub("", k) not in source]
+    if missing:
+        raise ValueError(f"language model encoder lacks {missing[:3]}")
+    net.body.encoder.load_state_dict({k: source[_RAW.sub("", k)] for k in target})
+    weight, coverage = mapped_embedding(lm.body.embedding.weight.detach(), lm_tokenizer,
+                                        tokenizer)
+    with torch.no_grad():
+        net.body.embedding.weight.copy_(weight)
+    return coverage

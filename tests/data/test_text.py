@@ -1,0 +1,103 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from rnnlab.data.text import (
+    EOS,
+    PAD_ID,
+    UNK_ID,
+    BucketBatchSampler,
+    SubwordTokenizer,
+    Vocabulary,
+    WordTokenizer,
+    clean_text,
+    collate_padded,
+    length_sorted_batches,
+    padding_ratio,
+    tokenizer_from_dict,
+    truncate,
+    word_tokens,
+)
+
+
+def test_clean_text_removes_html_breaks_and_normalises_unicode():
+    raw = "Great film.<br /><br />The cast&#39;s work\u2019s fine &amp; the \ufb01nale \uff01"
+    assert clean_text(raw) == "Great film. The cast's work's fine & the finale !"
+    assert clean_text("  a\t\n b  ") == "a b"
+    assert clean_text("<i>so</i> 2 < 3") == "so 2 < 3"
+
+
+def test_word_tokens_keep_contractions_and_split_punctuation():
+    assert word_tokens("Don't miss it -- it's GREAT!") == [
+        "don't", "miss", "it", "-", "-", "it's", "great", "!"]
+    assert word_tokens("the rock 's new film", lowercase=False) == [
+        "the", "rock", "'s", "new", "film"]
+
+
+def test_vocabulary_min_freq_max_size_specials_and_json_round_trip():
+    tokens = [["b", "a", "a", "c"], ["a", "b", "d"]]
+    vocab = Vocabulary.fit(tokens, min_freq=2)
+    assert vocab.itos == ["<pad>", "<unk>", "a", "b"]  # most frequent first; c, d too rare
+    assert vocab.encode(["a", "zzz", "b"]) == [2, UNK_ID, 3]
+    assert Vocabulary.fit(tokens, min_freq=1, max_size=3).itos == ["<pad>", "<unk>", "a"]
+    with_eos = Vocabulary.fit(tokens, specials=[EOS])
+    assert with_eos.itos[:3] == ["<pad>", "<unk>", EOS]
+    again = Vocabulary.from_dict(json.loads(json.dumps(vocab.to_dict())))
+    assert again.itos == vocab.itos
+
+
+def test_word_tokenizer_vocabulary_comes_from_the_texts_it_is_fitted_on():
+    tokenizer = WordTokenizer(min_freq=1).fit(["a good film", "a bad film"])
+    assert "good" in tokenizer.vocab and "zyzzyva" not in tokenizer.vocab
+    assert tokenizer.encode("zyzzyva film") == [UNK_ID, tokenizer.vocab.stoi["film"]]
+    state = json.loads(json.dumps(tokenizer.to_dict()))
+    assert tokenizer_from_dict(state).encode("a good film") == tokenizer.encode("a good film")
+
+
+def test_subword_tokenizer_trains_bpe_and_round_trips_as_json():
+    texts = ["the unbelievable film", "believable actors", "an unfilmable story"] * 30
+    tokenizer = SubwordTokenizer(vocab_size=120, min_freq=2).fit(texts)
+    assert tokenizer.token_to_id("<pad>") == PAD_ID and tokenizer.token_to_id("<unk>") == UNK_ID
+    pieces = tokenizer.tokenize("unbelievably filmable")
+    assert len(pieces) >= 2 and "".join(pieces) == "unbelievablyfilmable"
+    state = json.loads(json.dumps(tokenizer.to_dict()))
+    again = tokenizer_from_dict(state)
+    assert again.encode("unbelievably filmable") == tokenizer.encode("unbelievably filmable")
+
+
+def test_truncate_keeps_head_tail_or_both_ends():
+    ids = list(range(10))
+    assert truncate(ids, 4) == [0, 1, 2, 3]
+    assert truncate(ids, 4, "tail") == [6, 7, 8, 9]
+    assert truncate(ids, 5, "both") == [0, 1, 7, 8, 9]
+    assert truncate(ids, None) == ids and truncate(ids, 20) == ids
+
+
+def test_bucket_sampler_covers_every_item_once_reproducibly_with_little_padding():
+    lengths = np.random.default_rng(0).lognormal(5, 0.8, 3000).astype(int) + 1
+    sampler = BucketBatchSampler(lengths, batch_size=32, seed=7)
+    first, second = sampler.batches(0), sampler.batches(1)
+    assert sorted(i for batch in first for i in batch) == list(range(3000))
+    assert first == BucketBatchSampler(lengths, 32, seed=7).batches(0)
+    assert first != second  # a new order every epoch
+    assert len(list(iter(sampler))) == len(sampler) == 94
+    bucketed = padding_ratio(lengths, first)
+    shuffled = np.random.default_rng(1).permutation(3000)
+    random_batches = [shuffled[i:i + 32] for i in range(0, 3000, 32)]
+    assert bucketed < 0.10 < padding_ratio(lengths, random_batches)
+    evaluation = length_sorted_batches(lengths, 32)
+    assert padding_ratio(lengths, evaluation) < bucketed
+
+
+def test_collate_pads_with_pad_id_and_returns_lengths():
+    tokens, lengths, labels = collate_padded([([5, 6, 7], 1), ([8], 0)])
+    assert tokens.tolist() == [[5, 6, 7], [8, PAD_ID, PAD_ID]]
+    assert lengths.tolist() == [3, 1] and labels.tolist() == [1, 0]
+    assert tokens.dtype == torch.long
+
+
+def test_padding_ratio_counts_padded_positions():
+    assert padding_ratio([4, 4, 4], [[0, 1, 2]]) == 0.0
+    assert padding_ratio([4, 2, 2], [[0, 1, 2]]) == pytest.approx(4 / 12)

@@ -1,0 +1,111 @@
+"""Language model: BPTT chunks, the count baselines, learning, tied weights, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from rnnlab.config import TrainConfig
+from rnnlab.data.text import EOS, WordTokenizer
+from rnnlab.models.lm import WordLanguageModel, load_language_model
+from rnnlab.tasks.language import LanguageModel, LanguageModelConfig
+from rnnlab.tasks.language.baselines import kneser_ney_bigram_nll, unigram_nll
+from rnnlab.tasks.language.data import BpttChunks, split_documents, token_stream
+
+SENTENCES = ["the cat sat on the mat", "a dog ran in the park", "the bird sang in a tree",
+             "my cat sat in the sun", "the dog sat on a mat"]
+
+
+def test_bptt_chunks_are_next_token_pairs_that_continue_row_by_row():
+    stream = np.arange(23)
+    chunks = BpttChunks(stream, batch_size=2, bptt=4)
+    assert len(chunks) == 3  # 11 columns per row: chunks of 4, 4, 3
+    inputs, targets = chunks[0]
+    assert inputs.tolist() == [[0, 1, 2, 3], [11, 12, 13, 14]]
+    assert targets.tolist() == [[1, 2, 3, 4], [12, 13, 14, 15]]
+    assert chunks[1][0][:, 0].tolist() == [4, 15]  # row r of chunk 1 continues row r of chunk 0
+    assert chunks[2][0].shape == (2, 3)
+
+
+def test_token_stream_ends_every_document_with_eos():
+    tokenizer = WordTokenizer(min_freq=1, specials=[EOS]).fit(["a b", "b c"])
+    eos = tokenizer.token_to_id(EOS)
+    assert token_stream(tokenizer, ["a b", "c"]).tolist() == [
+        tokenizer.token_to_id("a"), tokenizer.token_to_id("b"), eos,
+        tokenizer.token_to_id("c"), eos]
+    train, val = split_documents([f"doc {i}" for i in range(20)], 0.25, seed=0)
+    assert len(val) == 5 and not set(train) & set(val)
+
+
+def test_kneser_ney_bigram_is_a_distribution_and_beats_unigram_on_structured_text():
+    rng = np.random.default_rng(0)
+    train = np.concatenate([np.tile([2, 3, 4, 5, 6], 40), rng.integers(2, 9, 50)])
+    vocab = 10
+    for history in (2, 7, 9):  # seen, rarely seen and never seen histories
+        total = sum(np.exp(-kneser_ney_bigram_nll(train, np.array([history, w]), vocab))
+                    for w in range(vocab))
+        assert total == pytest.approx(1.0, abs=1e-9)
+    test = np.tile([2, 3, 4, 5, 6], 10)
+    assert kneser_ney_bigram_nll(train, test, vocab) < 0.5 * unigram_nll(train, test, vocab)
+    # add-one unigram: (count + 1) / (tokens + vocabulary size)
+    counts = np.bincount(train, minlength=vocab) + 1
+    assert unigram_nll(train, np.array([0, 2]), vocab) == pytest.approx(
+        -np.log(counts[2] / counts.sum()))
+
+
+@pytest.fixture(scope="module")
+def small_lm():
+    train = TrainConfig(epochs=4, patience=4, batch_size=4, lr=0.01, device="cpu", quiet=True)
+    cfg = LanguageModelConfig(embed=16, hidden=32, bptt=8, min_freq=1, val_size=0.1,
+                              weight_drop=0.2, train=train)
+    return LanguageModel(cfg).fit(SENTENCES * 40, "sentences")
+
+
+def test_language_model_learns_and_beats_the_unigram(small_lm):
+    metrics = small_lm.metrics_
+    assert metrics["lstm"]["perplexity"] < 0.5 * metrics["unigram"]["perplexity"]
+    # every epoch validated and trained on with weight-drop (DropConnect) switched on and off
+    assert len(small_lm.fit_result_.history) == 4
+    assert small_lm.perplexity(["the cat sat on the mat"]) < small_lm.perplexity(
+        ["mat the on sat cat the"])
+
+
+def test_tied_embedding_survives_save_and_load(small_lm, tmp_path):
+    net = small_lm.net_
+    assert net.decoder.weight is net.body.embedding.weight
+    small_lm.save(tmp_path / "model")
+    loaded, tokenizer, state = load_language_model(tmp_path)
+    assert loaded.decoder.weight is loaded.body.embedding.weight
+    tokens = torch.tensor([small_lm.tokenizer_.encode("the dog sat")])
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(tokens)[0], net(tokens)[0])
+    assert state["architecture"]["tie"] and tokenizer.vocab_size == net.decoder.out_features
+
+
+def test_projection_is_added_when_hidden_differs_from_embed():
+    net = WordLanguageModel(20, embed=6, hidden=10)
+    logits, state = net(torch.zeros(2, 5, dtype=torch.long))
+    assert logits.shape == (2, 5, 20) and net.projection is not None
+    assert state[0].shape == (1, 2, 10)
+
+
+def test_pretrain_cli_writes_a_run_with_perplexities(cli, tmp_path):
+    (tmp_path / "corpus.txt").write_text("\n".join(SENTENCES * 20), encoding="utf-8")
+    result = cli(["lm", "pretrain", "--data", tmp_path / "corpus.txt", "--out", tmp_path / "lm",
+                  "--epochs", "1", "--embed", "8", "--hidden", "8", "--bptt", "6",
+                  "--min-freq", "1", "--batch-size", "4", "--device", "cpu", "--quiet"])
+    assert result.code == 0, result.err
+    record = json.loads((tmp_path / "lm" / "metrics.json").read_text())
+    assert record["job"] == "lm"
+    assert set(record["test"]) == {"lstm", "kn_bigram", "unigram"}
+    assert all(v["perplexity"] > 1 for v in record["test"].values())
+    assert (tmp_path / "lm" / "report.html").is_file()
+    result = cli(["lm", "evaluate", "--run", tmp_path / "lm", "--data", tmp_path / "corpus.txt"])
+    assert result.code == 0 and "perplexity" in result.out
+
+
+def test_pretrain_on_a_missing_column_is_a_user_error(cli, tmp_path):
+    (tmp_path / "t.csv").write_text("review\nnice\nbad\n", encoding="utf-8")
+    result = cli(["lm", "pretrain", "--data", tmp_path / "t.csv", "--out", tmp_path / "lm"])
+    assert result.code == 2 and "has no column 'text' (given by --text-col)" in result.err
