@@ -122,6 +122,16 @@ def test_anomalies_flag_the_injected_spike(spiky_run):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("level", ["0", "1.5"])
+def test_anomalies_level_outside_its_range_is_a_user_error(spiky_run, tmp_path, level):
+    result = run_cli(["forecast", "anomalies", "--run", spiky_run["run"], "--level", level,
+                      "--out", tmp_path / "scan"])
+    assert result.code == 2, (result.code, result.err, result.out[-300:])
+    assert result.err.startswith("error: --level") and len(result.err_lines) == 1
+    assert not (tmp_path / "scan").exists()
+
+
+@pytest.mark.slow
 def test_detect_scores_every_observation_after_the_first_window(spiky_run):
     forecaster = Forecaster.load(spiky_run["run"])
     table = detect(forecaster, level=0.99)
@@ -141,14 +151,20 @@ def test_detect_scores_every_observation_after_the_first_window(spiky_run):
 # -- compare -----------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_compare_trains_the_five_variants_on_one_split(tmp_path):
-    data = write_csv(tmp_path / "tiny.csv", seasonal_frame(n=120))
+@pytest.fixture(scope="module")
+def compare_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("compare")
+    data = write_csv(folder / "tiny.csv", seasonal_frame(n=120))
     result = run_cli(["forecast", "compare", "--data", data, "--time-col", "date", "--target",
                       "value", "--lookback", "14", "--horizon", "3", *FAST_FIT, "--epochs", "2",
-                      "--out", tmp_path / "cmp"])
+                      "--out", folder / "cmp"])
     assert result.code == 0, result.err
-    run = tmp_path / "cmp"
+    return {"run": folder / "cmp", "data": data}
+
+
+@pytest.mark.slow
+def test_compare_trains_the_five_variants_on_one_split(compare_run):
+    run = compare_run["run"]
     metrics = json.loads((run / "metrics.json").read_text())
     variants = ["mlp", "lstm_features", "lstm_timesteps", "gru", "rnn"]
     assert list(VARIANTS) == variants
@@ -162,3 +178,13 @@ def test_compare_trains_the_five_variants_on_one_split(tmp_path):
     assert set(config) == set(variants) and config["lstm_features"]["layout"] == "features"
     naive = metrics["test"]["naive"]["mae"]
     assert all(metrics["test"][name]["mae"] != naive for name in variants)
+
+
+@pytest.mark.slow
+def test_a_compare_variant_can_be_used_by_predict(compare_run):
+    """`Forecaster.load` accepts <run>/model/<variant>; the CLI verbs must reach it too
+    (neither --run <run> nor --run <run>/model/<variant> works otherwise)."""
+    variant = compare_run["run"] / "model" / "gru"
+    result = run_cli(["forecast", "predict", "--run", variant, "--data", compare_run["data"]])
+    assert result.code == 0, result.err
+    assert "2000-04-30" in result.out

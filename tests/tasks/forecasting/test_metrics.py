@@ -134,3 +134,11 @@ def test_verdict_uses_the_best_of_several_networks_and_skips_nan():
     assert best == "lstm"
     assert sentence.startswith("lstm is best by MASE (0.600), 40.0% below the best baseline "
                                "naive (1.000)")
+
+
+def test_verdict_is_a_plain_sentence_when_no_mase_is_defined():
+    """A flat history has no MASE scale (every MASE is NaN); the verdict must not read
+    'nan% worse' or compare infinities."""
+    nan = float("nan")
+    _, sentence = verdict(_table(lstm=nan, naive=nan, seasonal_naive=nan), ["lstm"])
+    assert "nan" not in sentence.lower() and "inf" not in sentence.lower(), sentence
