@@ -20,33 +20,23 @@ from torch import nn
 
 from rnnlab.data.text import Tokenizer, tokenizer_from_dict
 from rnnlab.errors import UserError
-from rnnlab.models.encoder import RecurrentEncoder
+from rnnlab.models.text_encoder import State, TextEncoder
 from rnnlab.runs import atomic_write_text
 
-State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
-
-def embedding_dropout(weight: torch.Tensor, p: float, training: bool) -> torch.Tensor:
-    """Drop whole rows (words) of the embedding matrix with probability `p`, rescaling the rest."""
+def embedding_dropout(embedded: torch.Tensor, tokens: torch.Tensor, vocab_size: int, p: float,
+                      training: bool) -> torch.Tensor:
+    """Drop whole word types (every occurrence of a word in the batch) with probability `p`,
+    rescaling the rest; embedded (batch, time, embed), tokens (batch, time)."""
     if not training or p <= 0:
-        return weight
-    keep = weight.new_empty((weight.size(0), 1)).bernoulli_(1 - p) / (1 - p)
-    return weight * keep
-
-
-class StatefulEncoder(RecurrentEncoder):
-    """A `RecurrentEncoder` that also takes and returns the recurrent state (same weights)."""
-
-    def forward_with_state(self, x: torch.Tensor, state: State | None = None
-                           ) -> tuple[torch.Tensor, State]:
-        """x (batch, time, input) and the previous chunk's state -> outputs, new state."""
-        if self.weight_drop > 0:
-            self._apply_weight_drop()
-        return self.rnn(x, state)
+        return embedded
+    keep = embedded.new_empty((vocab_size, 1)).bernoulli_(1 - p) / (1 - p)
+    return embedded * keep[tokens]
 
 
 class TextBody(nn.Module):
     """Token ids -> per-step encoder outputs; the part shared by language model and classifier.
+    The encoder is a `TextEncoder` (exact, unpacked on CPU; packed on GPU).
 
     Parameters
     ----------
@@ -64,8 +54,8 @@ class TextBody(nn.Module):
         self.embedding = nn.Embedding(vocab_size, embed, padding_idx=0)
         self.embed_dropout = embed_dropout
         self.input_dropout = nn.Dropout(input_dropout)
-        self.encoder = StatefulEncoder(embed, hidden, layers, cell, bidirectional, dropout,
-                                       weight_drop)
+        self.encoder = TextEncoder(embed, hidden, layers, cell, bidirectional, dropout,
+                                   weight_drop)
 
     @property
     def output_size(self) -> int:
@@ -73,8 +63,10 @@ class TextBody(nn.Module):
 
     def embed(self, tokens: torch.Tensor) -> torch.Tensor:
         """tokens (batch, time) -> (batch, time, embed)."""
-        weight = embedding_dropout(self.embedding.weight, self.embed_dropout, self.training)
-        return self.input_dropout(F.embedding(tokens, weight, padding_idx=0))
+        embedded = embedding_dropout(self.embedding(tokens), tokens,
+                                     self.embedding.num_embeddings, self.embed_dropout,
+                                     self.training)
+        return self.input_dropout(embedded)
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -105,14 +97,39 @@ class WordLanguageModel(nn.Module):
         if tie:
             self.decoder.weight = self.body.embedding.weight  # one matrix, two uses
 
-    def forward(self, tokens: torch.Tensor, state: State | None = None
-                ) -> tuple[torch.Tensor, State]:
-        """tokens (batch, time) -> next-token logits (batch, time, vocab), state."""
+    def features(self, tokens: torch.Tensor, state: State | None = None
+                 ) -> tuple[torch.Tensor, State]:
+        """tokens (batch, time) -> softmax inputs (batch, time, decoder width), state."""
         outputs, state = self.body.forward_with_state(tokens, state)
         features = self.output_dropout(outputs)
         if self.projection is not None:
             features = self.projection(features)
+        return features, state
+
+    def forward(self, tokens: torch.Tensor, state: State | None = None
+                ) -> tuple[torch.Tensor, State]:
+        """tokens (batch, time) -> next-token logits (batch, time, vocab), state."""
+        features, state = self.features(tokens, state)
         return self.decoder(features), state
+
+
+def sampled_softmax_loss(features: torch.Tensor, targets: torch.Tensor, decoder: nn.Linear,
+                         frequencies: torch.Tensor, samples: int) -> torch.Tensor:
+    """Cross-entropy over a candidate set instead of the whole vocabulary (Jean et al. 2015).
+
+    Candidates: this batch's targets plus `samples` words drawn from `frequencies` (unigram
+    probabilities); every candidate's logit is corrected by the log of its chance of being in
+    the set, so the scores still estimate full-softmax logits. Training only; perplexity is
+    always measured with the full softmax.
+    features (n, width), targets (n,) -> scalar.
+    """
+    drawn = torch.multinomial(frequencies, samples, replacement=True)
+    candidates, inverse = torch.unique(torch.cat([targets, drawn]), return_inverse=True)
+    draws = targets.numel() + samples
+    inclusion = -torch.expm1(draws * torch.log1p(-frequencies[candidates].clamp(max=1 - 1e-6)))
+    logits = F.linear(features, decoder.weight[candidates], decoder.bias[candidates])
+    logits = logits - torch.log(inclusion.clamp(min=1e-12))
+    return F.cross_entropy(logits, inverse[: targets.numel()])
 
 
 def detach_state(state: State | None) -> State | None:

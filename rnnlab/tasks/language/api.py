@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from rnnlab.data.text import EOS, make_tokenizer
 from rnnlab.models.lm import WordLanguageModel, load_language_model, save_language_model
@@ -57,7 +58,10 @@ class LanguageModel:
         val = BpttChunks(val_stream, min(VAL_ROWS, max(1, (len(val_stream) - 1) // 2)),
                          cfg.bptt)
         self.net_ = WordLanguageModel(self.tokenizer_.vocab_size, **cfg.architecture())
-        module = LanguageModelModule(self.net_, cfg.train.lr, cfg.train.weight_decay)
+        counts = np.bincount(train_stream, minlength=self.tokenizer_.vocab_size) + 1.0
+        frequencies = torch.as_tensor(counts / counts.sum(), dtype=torch.float32)
+        module = LanguageModelModule(self.net_, cfg.train.lr, cfg.train.weight_decay,
+                                     frequencies, cfg.sampled_softmax)
         self.fit_result_: FitResult = fit_module(module, StreamDataModule(train, val), cfg.train,
                                                  monitor="val_loss", mode="min")
         self.net_.eval()

@@ -55,6 +55,9 @@ def lm_options(
     tie: Annotated[bool, Opt("--tie/--no-tie", help="Tie the softmax to the embedding.",
                              rich_help_panel=M)] = True,
     bptt: Annotated[int, Opt(help="Steps per truncated-BPTT chunk.", rich_help_panel=M)] = 70,
+    sampled_softmax: Annotated[int, Opt(help="Train the softmax on the batch's targets plus N "
+                                        "sampled words (0: full vocabulary; validation is "
+                                        "always full).", rich_help_panel=M)] = 0,
 ) -> None:
     """Parameters only: the language-model options."""
 

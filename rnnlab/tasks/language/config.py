@@ -35,6 +35,7 @@ class LanguageModelConfig:
     output_dropout: float = 0.2  # before the tied softmax
     tie: bool = True  # decoder weight = embedding matrix
     bptt: int = 70  # truncated backpropagation through time: steps per chunk
+    sampled_softmax: int = 0  # > 0: train on targets + this many sampled words (0: full)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,6 +66,7 @@ class LanguageModelConfig:
         check_range(self.hidden, "--hidden", 1)
         check_range(self.layers, "--layers", 1)
         check_range(self.bptt, "--bptt", 2)
+        check_range(self.sampled_softmax, "--sampled-softmax", 0)
         if self.max_vocab is not None:
             check_range(self.max_vocab, "--max-vocab", 4)
         if self.max_docs is not None:

@@ -8,7 +8,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from rnnlab.models.lm import State, WordLanguageModel, detach_state
+from rnnlab.models.lm import State, WordLanguageModel, detach_state, sampled_softmax_loss
 from rnnlab.tasks.language.data import BpttChunks
 from rnnlab.training import SupervisedModule
 
@@ -16,17 +16,23 @@ from rnnlab.training import SupervisedModule
 class LanguageModelModule(SupervisedModule):
     """Logs train_loss / val_loss (mean nats per token) and val_perplexity every epoch."""
 
-    def __init__(self, net: WordLanguageModel, lr: float = 1e-3,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(self, net: WordLanguageModel, lr: float = 1e-3, weight_decay: float = 0.0,
+                 frequencies: torch.Tensor | None = None, samples: int = 0) -> None:
         super().__init__(lr=lr, weight_decay=weight_decay)
         self.net = net
+        self.samples = samples  # > 0: sampled softmax while training (needs `frequencies`)
+        self.frequencies = frequencies
         self._states: dict[str, State | None] = {"train": None, "val": None}
 
     def _chunk_loss(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
         inputs, targets = batch
-        logits, state = self.net(inputs, self._states[stage])
+        features, state = self.net.features(inputs, self._states[stage])
         self._states[stage] = detach_state(state)
-        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1))
+        features, targets = features.reshape(-1, features.size(-1)), targets.reshape(-1)
+        if stage == "train" and self.samples > 0:
+            return sampled_softmax_loss(features, targets, self.net.decoder,
+                                        self.frequencies.to(features.device), self.samples)
+        return F.cross_entropy(self.net.decoder(features), targets)
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
                       ) -> torch.Tensor:

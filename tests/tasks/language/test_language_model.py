@@ -8,7 +8,7 @@ import torch
 
 from rnnlab.config import TrainConfig
 from rnnlab.data.text import EOS, WordTokenizer
-from rnnlab.models.lm import WordLanguageModel, load_language_model
+from rnnlab.models.lm import WordLanguageModel, load_language_model, sampled_softmax_loss
 from rnnlab.tasks.language import LanguageModel, LanguageModelConfig
 from rnnlab.tasks.language.baselines import kneser_ney_bigram_nll, unigram_nll
 from rnnlab.tasks.language.data import BpttChunks, split_documents, token_stream
@@ -109,3 +109,24 @@ def test_pretrain_on_a_missing_column_is_a_user_error(cli, tmp_path):
     (tmp_path / "t.csv").write_text("review\nnice\nbad\n", encoding="utf-8")
     result = cli(["lm", "pretrain", "--data", tmp_path / "t.csv", "--out", tmp_path / "lm"])
     assert result.code == 2 and "has no column 'text' (given by --text-col)" in result.err
+
+
+def test_sampled_softmax_equals_full_cross_entropy_when_every_word_is_a_candidate():
+    torch.manual_seed(0)
+    decoder = torch.nn.Linear(4, 12)
+    features, targets = torch.randn(30, 4), torch.randint(0, 12, (30,))
+    frequencies = torch.full((12,), 1 / 12)
+    sampled = sampled_softmax_loss(features, targets, decoder, frequencies, samples=5000)
+    full = torch.nn.functional.cross_entropy(decoder(features), targets)
+    torch.testing.assert_close(sampled, full, atol=1e-4, rtol=0)
+    wide = torch.nn.Linear(4, 500)  # 30 targets + 2 samples out of 500 words
+    few = sampled_softmax_loss(features, targets, wide, torch.full((500,), 1 / 500), samples=2)
+    assert few < torch.nn.functional.cross_entropy(wide(features), targets)
+
+
+def test_language_model_trained_with_sampled_softmax_beats_the_unigram():
+    train = TrainConfig(epochs=4, patience=4, batch_size=4, lr=0.01, device="cpu", quiet=True)
+    cfg = LanguageModelConfig(embed=16, hidden=32, bptt=8, min_freq=1, sampled_softmax=5,
+                              train=train)
+    lm = LanguageModel(cfg).fit(SENTENCES * 40)
+    assert lm.metrics_["lstm"]["perplexity"] < 0.5 * lm.metrics_["unigram"]["perplexity"]

@@ -1,0 +1,185 @@
+"""Sentiment benchmarks (not run by CI): IMDB with its official 25k / 25k split, and sentence
+polarity (rt-polarity) with 10-fold cross-validation as in Kim (2014).
+
+Every model is trained through the `rnnlab` command line, so each row below is reproducible
+with the printed command; VADER and TF-IDF + LR are scored by every `sentiment fit` on the
+same test texts.
+
+    python bench/sentiment.py imdb --data ../shared/data/imdb --out bench/runs
+    python bench/sentiment.py rt-polarity --data ../shared/data/rt-polarity --out bench/runs \
+        [--pretrained bench/runs/imdb-lm]
+
+Results are printed as a markdown table and written to <out>/<task>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+from sklearn.model_selection import StratifiedKFold
+
+from rnnlab.cli import main as rnnlab
+
+# The configurations measured in bench/RESULTS.md (the shared options come from the CLI).
+IMDB_SCRATCH = ["--max-len", "400", "--keep", "both", "--max-vocab", "50000", "--embed", "128",
+                "--hidden", "128", "--dropout", "0.4", "--embed-dropout", "0.1",
+                "--input-dropout", "0.2", "--batch-size", "64", "--lr", "0.002",
+                "--epochs", "12", "--patience", "2"]
+IMDB_LM = ["--max-vocab", "30000", "--embed", "256", "--hidden", "256", "--bptt", "70",
+           "--batch-size", "64", "--lr", "0.003", "--weight-drop", "0.2", "--epochs", "20",
+           "--patience", "2"]
+IMDB_FINETUNE = ["--max-len", "400", "--keep", "both", "--max-vocab", "50000", "--dropout",
+                 "0.4", "--embed-dropout", "0.1", "--input-dropout", "0.2", "--batch-size",
+                 "64", "--lr", "0.002", "--epochs", "12", "--patience", "2"]
+RT_SCRATCH = ["--max-len", "80", "--embed", "128", "--hidden", "128", "--dropout", "0.5",
+              "--embed-dropout", "0.1", "--input-dropout", "0.3", "--batch-size", "50",
+              "--lr", "0.002", "--epochs", "15", "--patience", "3"]
+
+
+def run(args: list[str], log: list[str]) -> float:
+    """`rnnlab ARGS`; returns the wall time. Raises when the command fails."""
+    command = "rnnlab " + " ".join(shlex.quote(str(a)) for a in args)
+    print(f"\n$ {command}", flush=True)
+    log.append(command)
+    started = time.perf_counter()
+    code = rnnlab([str(a) for a in args])
+    if code != 0:
+        raise SystemExit(f"command failed with exit code {code}: {command}")
+    return time.perf_counter() - started
+
+
+def rows_of(metrics_file: Path, wall: float, networks_only: bool = False) -> list[dict]:
+    record = json.loads(metrics_file.read_text())
+    rows = []
+    for name, values in record["test"].items():
+        is_network = name not in ("vader", "tfidf_lr")
+        if networks_only and not is_network:
+            continue
+        rows.append({"model": name, "accuracy": values["accuracy"], "auc": values["auc"],
+                     "f1": values["f1"], "seconds": values["seconds"] if not is_network
+                     else record["train_seconds"], "wall_seconds": wall if is_network else None,
+                     "epochs": record["epochs"].get(name) if is_network else None})
+    return rows
+
+
+def imdb(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
+    data, out, budget = Path(options.data), Path(options.out), str(options.budget)
+    common = ["--data", data / "train.csv.gz", "--test", data / "test.csv.gz", "--text-col",
+              "text", "--label-col", "label", "--seed", str(options.seed), "--device", "cpu",
+              "--max-time", budget, "--overwrite", "--quiet"]
+    log: list[str] = []
+    rows: list[dict] = []
+    steps = options.steps.split(",")
+    if "scratch" in steps:
+        wall = run(["sentiment", "fit", *common, *IMDB_SCRATCH, "--out", out / "imdb-bilstm"],
+                    log)
+        rows += rows_of(out / "imdb-bilstm" / "metrics.json", wall)
+    if "lm" in steps:
+        wall = run(["lm", "pretrain", "--data", data / "train.csv.gz", "--text-col", "text",
+                    "--seed", str(options.seed), "--device", "cpu", "--max-time", budget,
+                    "--overwrite", "--quiet", *IMDB_LM, "--out", out / "imdb-lm"], log)
+        record = json.loads((out / "imdb-lm" / "metrics.json").read_text())
+        rows.append({"model": "lm pretraining (train reviews' text)", "perplexity":
+                     record["test"]["lstm"]["perplexity"], "kn_bigram_perplexity":
+                     record["test"]["kn_bigram"]["perplexity"],
+                     "seconds": record["train_seconds"], "wall_seconds": wall,
+                     "epochs": record["epochs"]})
+    if "pretrained" in steps:
+        wall = run(["sentiment", "fit", *common, *IMDB_FINETUNE, "--pretrained", out / "imdb-lm",
+                    "--out", out / "imdb-pretrained"], log)
+        rows += rows_of(out / "imdb-pretrained" / "metrics.json", wall, networks_only=True)
+    return rows, log
+
+
+def rt_polarity(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
+    """10-fold CV: each fold's train / test texts written as UTF-8 CSV, then `sentiment fit`."""
+    data, out = Path(options.data), Path(options.out)
+    texts, labels = [], []
+    for label in ("pos", "neg"):
+        raw = (data / f"rt-polarity.{label}").read_bytes().decode("cp1252")
+        lines = [line.strip() for line in raw.split("\n") if line.strip()]
+        texts += lines
+        labels += [label] * len(lines)
+    frame = pd.DataFrame({"text": texts, "label": labels})
+    folds = StratifiedKFold(options.folds, shuffle=True, random_state=options.seed)
+    log: list[str] = []
+    per_fold: list[list[dict]] = []
+    for fold, (train, test) in enumerate(folds.split(frame.text, frame.label)):
+        folder = out / "rt-folds" / f"fold{fold}"
+        folder.mkdir(parents=True, exist_ok=True)
+        frame.iloc[train].to_csv(folder / "train.csv", index=False)
+        frame.iloc[test].to_csv(folder / "test.csv", index=False)
+        common = ["--data", folder / "train.csv", "--test", folder / "test.csv", "--seed",
+                  str(options.seed), "--device", "cpu", "--max-time", str(options.budget),
+                  "--overwrite", "--quiet", *RT_SCRATCH]
+        wall = run(["sentiment", "fit", *common, "--out", folder / "bilstm"], log)
+        rows = rows_of(folder / "bilstm" / "metrics.json", wall)
+        if options.pretrained:
+            wall = run(["sentiment", "fit", *common, "--pretrained", options.pretrained,
+                        "--out", folder / "pretrained"], log)
+            rows += rows_of(folder / "pretrained" / "metrics.json", wall, networks_only=True)
+        per_fold.append(rows)
+    return mean_over_folds(per_fold), log[:2]
+
+
+def mean_over_folds(per_fold: list[list[dict]]) -> list[dict]:
+    """Mean (and std of accuracy) of each model over the folds; seconds are per fold."""
+    table = pd.DataFrame([row for rows in per_fold for row in rows])
+    summary = []
+    for model, rows in table.groupby("model", sort=False):
+        summary.append({"model": model, "accuracy": rows.accuracy.mean(),
+                        "accuracy_std": rows.accuracy.std(), "auc": rows.auc.mean(),
+                        "f1": rows.f1.mean(), "seconds": rows.seconds.mean(),
+                        "folds": len(rows)})
+    return summary
+
+
+def markdown(rows: list[dict]) -> str:
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = row.get(column)
+            if isinstance(value, float):
+                value = f"{100 * value:.2f}%" if column in ("accuracy", "accuracy_std") \
+                    else f"{value:.4g}"
+            cells.append("" if value is None else str(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("task", choices=["imdb", "rt-polarity"])
+    parser.add_argument("--data", required=True, help="Folder of the data set.")
+    parser.add_argument("--out", default="bench/runs", help="Where run folders are written.")
+    parser.add_argument("--budget", type=float, default=30, help="Minutes of training per model.")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", default="scratch,lm,pretrained", help="IMDB steps to run.")
+    parser.add_argument("--folds", type=int, default=10, help="rt-polarity folds.")
+    parser.add_argument("--pretrained", help="rt-polarity: also fine-tune this LM run.")
+    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads.")
+    options = parser.parse_args()
+    torch.set_num_threads(options.threads)
+    started = time.perf_counter()
+    rows, log = imdb(options) if options.task == "imdb" else rt_polarity(options)
+    total = time.perf_counter() - started
+    Path(options.out).mkdir(parents=True, exist_ok=True)
+    result = {"task": options.task, "rows": rows, "commands": log, "total_seconds": total,
+              "argv": sys.argv}
+    (Path(options.out) / f"{options.task}.json").write_text(json.dumps(result, indent=2,
+                                                                       default=float))
+    print("\n" + markdown(rows))
+    print(f"\ntotal wall time {total / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
