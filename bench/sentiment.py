@@ -32,12 +32,13 @@ IMDB_SCRATCH = ["--max-len", "400", "--keep", "both", "--max-vocab", "50000", "-
                 "--hidden", "128", "--dropout", "0.4", "--embed-dropout", "0.1",
                 "--input-dropout", "0.2", "--batch-size", "64", "--lr", "0.002",
                 "--epochs", "12", "--patience", "2"]
-IMDB_LM = ["--max-vocab", "30000", "--embed", "256", "--hidden", "256", "--bptt", "70",
-           "--batch-size", "64", "--lr", "0.003", "--weight-drop", "0.2", "--epochs", "20",
-           "--patience", "2"]
-IMDB_FINETUNE = ["--max-len", "400", "--keep", "both", "--max-vocab", "50000", "--dropout",
-                 "0.4", "--embed-dropout", "0.1", "--input-dropout", "0.2", "--batch-size",
-                 "64", "--lr", "0.002", "--epochs", "12", "--patience", "2"]
+IMDB_LM = ["--max-vocab", "30000", "--embed", "128", "--hidden", "256", "--bptt", "70",
+           "--batch-size", "64", "--lr", "0.002", "--weight-drop", "0.2",
+           "--sampled-softmax", "2048", "--epochs", "20", "--patience", "2"]
+IMDB_FINETUNE = ["--pooling", "concat", "--max-len", "400", "--keep", "both", "--max-vocab",
+                 "50000", "--dropout", "0.4", "--embed-dropout", "0.1", "--input-dropout",
+                 "0.2", "--batch-size", "64", "--lr", "0.002", "--epochs", "12", "--patience",
+                 "2"]
 RT_SCRATCH = ["--max-len", "80", "--embed", "128", "--hidden", "128", "--dropout", "0.5",
               "--embed-dropout", "0.1", "--input-dropout", "0.3", "--batch-size", "50",
               "--lr", "0.002", "--epochs", "15", "--patience", "3"]
