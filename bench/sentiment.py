@@ -34,7 +34,8 @@ IMDB_SCRATCH = ["--max-len", "400", "--keep", "both", "--max-vocab", "50000", "-
                 "--epochs", "12", "--patience", "2"]
 IMDB_LM = ["--max-vocab", "30000", "--embed", "128", "--hidden", "256", "--bptt", "70",
            "--batch-size", "64", "--lr", "0.002", "--weight-drop", "0.2",
-           "--sampled-softmax", "2048", "--epochs", "20", "--patience", "2"]
+           "--sampled-softmax", "2048", "--epoch-tokens", "2000000", "--val-size", "0.02",
+           "--epochs", "40", "--patience", "3"]
 IMDB_FINETUNE = ["--pooling", "concat", "--max-len", "400", "--keep", "both", "--max-vocab",
                  "50000", "--dropout", "0.4", "--embed-dropout", "0.1", "--input-dropout",
                  "0.2", "--batch-size", "64", "--lr", "0.002", "--epochs", "12", "--patience",
@@ -74,12 +75,13 @@ def imdb(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
     data, out, budget = Path(options.data), Path(options.out), str(options.budget)
     common = ["--data", data / "train.csv.gz", "--test", data / "test.csv.gz", "--text-col",
               "text", "--label-col", "label", "--seed", str(options.seed), "--device", "cpu",
-              "--max-time", budget, "--overwrite", "--quiet"]
+              "--overwrite", "--quiet"]
+    timed = [*common, "--max-time", budget]
     log: list[str] = []
     rows: list[dict] = []
     steps = options.steps.split(",")
     if "scratch" in steps:
-        wall = run(["sentiment", "fit", *common, *IMDB_SCRATCH, "--out", out / "imdb-bilstm"],
+        wall = run(["sentiment", "fit", *timed, *IMDB_SCRATCH, "--out", out / "imdb-bilstm"],
                     log)
         rows += rows_of(out / "imdb-bilstm" / "metrics.json", wall)
     if "lm" in steps:
@@ -93,9 +95,16 @@ def imdb(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
                      "seconds": record["train_seconds"], "wall_seconds": wall,
                      "epochs": record["epochs"]})
     if "pretrained" in steps:
-        wall = run(["sentiment", "fit", *common, *IMDB_FINETUNE, "--pretrained", out / "imdb-lm",
+        wall = run(["sentiment", "fit", *timed, *IMDB_FINETUNE, "--pretrained", out / "imdb-lm",
                     "--out", out / "imdb-pretrained"], log)
         rows += rows_of(out / "imdb-pretrained" / "metrics.json", wall, networks_only=True)
+    if "curve" in steps:
+        curve = [*common, *IMDB_SCRATCH, "--max-time", str(options.curve_budget), "--epochs",
+                 "40", "--patience", "5"]
+        wall = run(["sentiment", "label-curve", *curve, "--pretrained", out / "imdb-lm",
+                    "--sizes", options.sizes, "--out", out / "imdb-label-curve"], log)
+        record = json.loads((out / "imdb-label-curve" / "metrics.json").read_text())
+        rows += [{**row, "wall_seconds": wall} for row in record["curve"]]
     return rows, log
 
 
@@ -164,10 +173,15 @@ def main() -> None:
     parser.add_argument("--out", default="bench/runs", help="Where run folders are written.")
     parser.add_argument("--budget", type=float, default=30, help="Minutes of training per model.")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--steps", default="scratch,lm,pretrained", help="IMDB steps to run.")
+    parser.add_argument("--steps", default="scratch,lm,pretrained,curve",
+                        help="IMDB steps to run (comma-separated).")
     parser.add_argument("--folds", type=int, default=10, help="rt-polarity folds.")
     parser.add_argument("--pretrained", help="rt-polarity: also fine-tune this LM run.")
-    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads.")
+    parser.add_argument("--sizes", default="100,500,2000,all", help="IMDB label-curve sizes.")
+    parser.add_argument("--curve-budget", type=float, default=8,
+                        help="IMDB label curve: minutes of training per model and size.")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads (1: no slowdown when the CPU is shared).")
     options = parser.parse_args()
     torch.set_num_threads(options.threads)
     started = time.perf_counter()
@@ -176,7 +190,8 @@ def main() -> None:
     Path(options.out).mkdir(parents=True, exist_ok=True)
     result = {"task": options.task, "rows": rows, "commands": log, "total_seconds": total,
               "argv": sys.argv}
-    (Path(options.out) / f"{options.task}.json").write_text(json.dumps(result, indent=2,
+    name = options.task + (f"-{options.steps.replace(',', '-')}" if options.task == "imdb" else "")
+    (Path(options.out) / f"{name}.json").write_text(json.dumps(result, indent=2,
                                                                        default=float))
     print("\n" + markdown(rows))
     print(f"\ntotal wall time {total / 60:.1f} min")

@@ -62,8 +62,11 @@ class LanguageModel:
         frequencies = torch.as_tensor(counts / counts.sum(), dtype=torch.float32)
         module = LanguageModelModule(self.net_, cfg.train.lr, cfg.train.weight_decay,
                                      frequencies, cfg.sampled_softmax)
-        self.fit_result_: FitResult = fit_module(module, StreamDataModule(train, val), cfg.train,
-                                                 monitor="val_loss", mode="min")
+        per_epoch = None
+        if cfg.epoch_tokens is not None:
+            per_epoch = max(1, cfg.epoch_tokens // (rows * cfg.bptt))
+        self.fit_result_: FitResult = fit_module(module, StreamDataModule(train, val, per_epoch),
+                                                 cfg.train, monitor="val_loss", mode="min")
         self.net_.eval()
         self.split_ = {"train": len(train_docs), "val": len(val_docs),
                        "train_tokens": int(len(train_stream)), "val_tokens": int(len(val_stream))}

@@ -58,6 +58,9 @@ def lm_options(
     sampled_softmax: Annotated[int, Opt(help="Train the softmax on the batch's targets plus N "
                                         "sampled words (0: full vocabulary; validation is "
                                         "always full).", rich_help_panel=M)] = 0,
+    epoch_tokens: Annotated[int, Opt(help="Validate and checkpoint every N training tokens, "
+                                     "going on round the stream (0: once per pass).",
+                                     rich_help_panel=M)] = 0,
 ) -> None:
     """Parameters only: the language-model options."""
 
@@ -67,6 +70,7 @@ def build_config(options: dict[str, Any]) -> LanguageModelConfig:
     for key in ("out", "overwrite"):
         options.pop(key, None)
     options["max_vocab"] = options["max_vocab"] or None
+    options["epoch_tokens"] = options["epoch_tokens"] or None
     config = LanguageModelConfig(train=train, **options)
     config.validate()
     return config

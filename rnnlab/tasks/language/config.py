@@ -36,6 +36,7 @@ class LanguageModelConfig:
     tie: bool = True  # decoder weight = embedding matrix
     bptt: int = 70  # truncated backpropagation through time: steps per chunk
     sampled_softmax: int = 0  # > 0: train on targets + this many sampled words (0: full)
+    epoch_tokens: int | None = None  # validate every this many training tokens (None: a pass)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,6 +68,8 @@ class LanguageModelConfig:
         check_range(self.layers, "--layers", 1)
         check_range(self.bptt, "--bptt", 2)
         check_range(self.sampled_softmax, "--sampled-softmax", 0)
+        if self.epoch_tokens is not None:
+            check_range(self.epoch_tokens, "--epoch-tokens", 1)
         if self.max_vocab is not None:
             check_range(self.max_vocab, "--max-vocab", 4)
         if self.max_docs is not None:

@@ -7,12 +7,13 @@ Documents come from a text file (one per non-blank line), a table's `--text-col`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from rnnlab.data.datasets import resolve_data
 from rnnlab.data.io import TABLE_SUFFIXES, read_table, read_text
@@ -104,15 +105,36 @@ class BpttChunks(Dataset):
         return self.inputs.numel()
 
 
+class ChunkCycle(Sampler[int]):
+    """Consecutive chunk indices, `per_epoch` at a time, each epoch going on where the last one
+    stopped (wrapping round the stream): a long stream is validated (and checkpointed) every
+    `per_epoch` chunks instead of once per full pass."""
+
+    def __init__(self, n_chunks: int, per_epoch: int | None = None) -> None:
+        self.n_chunks = n_chunks
+        self.per_epoch = min(per_epoch or n_chunks, n_chunks)
+        self.start = 0
+
+    def __iter__(self) -> Iterator[int]:
+        indices = [(self.start + i) % self.n_chunks for i in range(self.per_epoch)]
+        self.start = (self.start + self.per_epoch) % self.n_chunks
+        return iter(indices)
+
+    def __len__(self) -> int:
+        return self.per_epoch
+
+
 class StreamDataModule(pl.LightningDataModule):
     """Chunks in stream order (never shuffled: the hidden state flows from chunk to chunk)."""
 
-    def __init__(self, train: BpttChunks, val: BpttChunks) -> None:
+    def __init__(self, train: BpttChunks, val: BpttChunks, chunks_per_epoch: int | None = None
+                 ) -> None:
         super().__init__()
         self.train, self.val = train, val
+        self.sampler = ChunkCycle(len(train), chunks_per_epoch)
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.train, batch_size=None, shuffle=False)
+        return DataLoader(self.train, batch_size=None, sampler=self.sampler)
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.val, batch_size=None, shuffle=False)

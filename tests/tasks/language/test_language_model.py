@@ -11,7 +11,7 @@ from rnnlab.data.text import EOS, WordTokenizer
 from rnnlab.models.lm import WordLanguageModel, load_language_model, sampled_softmax_loss
 from rnnlab.tasks.language import LanguageModel, LanguageModelConfig
 from rnnlab.tasks.language.baselines import kneser_ney_bigram_nll, unigram_nll
-from rnnlab.tasks.language.data import BpttChunks, split_documents, token_stream
+from rnnlab.tasks.language.data import BpttChunks, ChunkCycle, split_documents, token_stream
 
 SENTENCES = ["the cat sat on the mat", "a dog ran in the park", "the bird sang in a tree",
              "my cat sat in the sun", "the dog sat on a mat"]
@@ -94,7 +94,8 @@ def test_pretrain_cli_writes_a_run_with_perplexities(cli, tmp_path):
     (tmp_path / "corpus.txt").write_text("\n".join(SENTENCES * 20), encoding="utf-8")
     result = cli(["lm", "pretrain", "--data", tmp_path / "corpus.txt", "--out", tmp_path / "lm",
                   "--epochs", "1", "--embed", "8", "--hidden", "8", "--bptt", "6",
-                  "--min-freq", "1", "--batch-size", "4", "--device", "cpu", "--quiet"])
+                  "--min-freq", "1", "--batch-size", "4", "--device", "cpu", "--quiet",
+                  "--epoch-tokens", "200"])
     assert result.code == 0, result.err
     record = json.loads((tmp_path / "lm" / "metrics.json").read_text())
     assert record["job"] == "lm"
@@ -130,3 +131,9 @@ def test_language_model_trained_with_sampled_softmax_beats_the_unigram():
                               train=train)
     lm = LanguageModel(cfg).fit(SENTENCES * 40)
     assert lm.metrics_["lstm"]["perplexity"] < 0.5 * lm.metrics_["unigram"]["perplexity"]
+
+
+def test_chunk_cycle_goes_on_where_the_last_epoch_stopped():
+    sampler = ChunkCycle(5, per_epoch=3)
+    assert [list(sampler) for _ in range(3)] == [[0, 1, 2], [3, 4, 0], [1, 2, 3]]
+    assert len(sampler) == 3 and list(ChunkCycle(4)) == [0, 1, 2, 3]
