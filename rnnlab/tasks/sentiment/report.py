@@ -67,8 +67,8 @@ def write_run(run: RunFolder, classifiers: dict[str, SentimentClassifier],
                 f"{sizes['train']}, validation {sizes['val']}, test {sizes['test']} "
                 f"({corpus.test_source})")
     notes = [f"Padding is {100 * first.padding_ratio_:.1f}% of the positions in the training "
-             "batches (length-bucketed, packed). Test texts that also occur in the training "
-             f"data: {corpus.test_in_train}."]
+             "batches (length-bucketed; padded steps never reach a real one). Test texts that "
+             f"also occur verbatim in the training data: {corpus.test_in_train}."]
     if first.vocab_coverage_ is not None:
         notes.append(f"The language model knew {100 * first.vocab_coverage_:.1f}% of the "
                      "classifier's vocabulary.")
