@@ -26,7 +26,6 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check rnnlab tests bench
-	$(BIN)/ruff format --check rnnlab tests bench
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

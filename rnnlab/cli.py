@@ -3,12 +3,18 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 
-import click
 import typer
 
+from rnnlab import runs
 from rnnlab.errors import UserError
+
+try:  # typer >= 0.26 ships its own copy of click
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - older typer uses click itself
+    import click.exceptions as click_exceptions
 
 app = typer.Typer(
     name="rnnlab",
@@ -75,19 +81,22 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
+    runs.set_command(shlex.join(["rnnlab", *args]))
     try:
         app(args=args, prog_name="rnnlab", standalone_mode=False)
         return 0
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except click.exceptions.UsageError as exc:
+    except click_exceptions.NoArgsIsHelpError:
+        return 2  # the help text has been printed
+    except click_exceptions.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "rnnlab"
         print(f"error: {exc.format_message()} (see `{command} --help`)", file=sys.stderr)
         return 2
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the one place internal failures are reported

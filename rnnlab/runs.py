@@ -12,6 +12,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import shlex
 import shutil
 import sys
 import time
@@ -30,11 +31,14 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -75,8 +79,26 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+_COMMAND: list[str] = []
+
+
+def set_command(command: str) -> None:
+    """Record the command line being run (the CLI calls this; config.yaml stores it)."""
+    _COMMAND[:] = [command]
+
+
+def current_command() -> str:
+    return _COMMAND[0] if _COMMAND else shlex.join(["python", *sys.argv])
+
+
 def default_run_dir(job: str) -> Path:
-    return Path("runs") / f"{job}-{time.strftime('%Y%m%d-%H%M%S')}"
+    """runs/<job>-<YYYYmmdd-HHMMSS>, with a numeric suffix if that folder already exists."""
+    base = Path("runs") / f"{job}-{time.strftime('%Y%m%d-%H%M%S')}"
+    candidate, counter = base, 1
+    while candidate.exists():
+        counter += 1
+        candidate = base.with_name(f"{base.name}-{counter}")
+    return candidate
 
 
 def is_global_zero() -> bool:
@@ -132,7 +154,7 @@ class RunFolder:
             data = {"path": str(data_path), "sha256": file_sha256(data_path)}
         record = {
             "job": job,
-            "command": " ".join(["rnnlab", *sys.argv[1:]]) if sys.argv else "",
+            "command": current_command(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "config": config,
             "data": data,

@@ -1,7 +1,8 @@
-"""Read the user's table (CSV, TSV, JSON lines; optionally gzipped) with errors a user can act on."""
+"""Read the user's table (CSV, TSV, JSON lines; optionally gzipped) with errors one can act on."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from pathlib import Path
@@ -23,6 +24,11 @@ def _suffix(path: Path) -> str:
 def read_text(path: str | Path, encoding: str = "utf-8") -> str:
     """Whole file as text; a decoding error names the line and suggests an encoding."""
     path = check_file(path)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UserError(f"--encoding {encoding!r} is not a known text encoding "
+                        "(e.g. utf-8, cp1252, latin-1)") from None
     raw = path.read_bytes()
     if path.suffix.lower() == ".gz":
         import gzip

@@ -6,6 +6,8 @@ JSON-able dicts, so a run folder can rebuild it without pickles.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
@@ -54,11 +56,13 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
     """A pandas frequency alias for a sorted, possibly gappy, DatetimeIndex (None: irregular).
 
     pandas' own `infer_freq` needs a gap-free index, so the typical step decides instead:
-    daily data with two missing dates is still daily.
+    daily data with two missing dates is still daily. Anchors are kept ("W-MON", "YS-JUL").
     """
     if len(index) < 3:
         return None
-    exact = pd.infer_freq(index)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas 3 warns about aliases it will rename
+        exact = pd.infer_freq(index)
     if exact is not None:
         return _normalise_alias(exact)
     step = pd.Series(index[1:] - index[:-1]).mode().iloc[0]
@@ -66,25 +70,36 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
     if step < pd.Timedelta(days=1):
         seconds = int(step.total_seconds())
         return {3600: "h", 60: "min", 1: "s"}.get(seconds, f"{seconds}s")
-    for alias, low, high in (("D", 1, 1), ("W", 7, 7), ("MS", 28, 31), ("QS", 89, 92),
-                             ("YS", 365, 366)):
+    if days == 1:
+        return "D"
+    if days == 7:
+        return f"W-{index[-1].strftime('%a').upper()}"
+    for alias, low, high in (("M", 28, 31), ("Q", 89, 92), ("Y", 365, 366)):
         if low <= days <= high:
-            if alias in ("MS", "QS", "YS") and not (index.day == 1).all():
-                return alias.replace("S", "E")
-            return alias
+            if (index.day == 1).all():
+                return alias + "S"
+            if index.is_month_end.all():
+                return alias + "E"
+            return None  # mid-month dates: no regular calendar grid to check against
     return None
 
 
 def _normalise_alias(alias: str) -> str:
-    alias = alias.split("-")[0]  # "W-SUN" -> "W", "QS-OCT" -> "QS"
-    return {"H": "h", "T": "min", "M": "ME", "Q": "QE", "A": "YE", "AS": "YS", "Y": "YE"}.get(
-        alias, alias
-    )
+    """Today's pandas spelling of an alias, anchor kept: "H" -> "h", "A-DEC" -> "YE-DEC"."""
+    base, _, anchor = alias.partition("-")
+    base = {"H": "h", "T": "min", "S": "s", "M": "ME", "Q": "QE", "A": "YE", "AS": "YS",
+            "Y": "YE", "BA": "BYE", "BM": "BME"}.get(base, base)
+    return f"{base}-{anchor}" if anchor else base
+
+
+def base_alias(freq: str | None) -> str:
+    """The alias without its anchor: "W-MON" -> "W", "QS-OCT" -> "QS"."""
+    return (freq or "").split("-")[0]
 
 
 def season_for(freq: str | None) -> int:
     """Seasonal period implied by a frequency (1 when there is none to speak of)."""
-    return SEASON_BY_FREQ.get(freq or "", 1)
+    return SEASON_BY_FREQ.get(base_alias(freq), 1)
 
 
 def future_index(last: pd.Timestamp, freq: str, steps: int) -> pd.DatetimeIndex:
@@ -111,13 +126,14 @@ def calendar_features(index: pd.DatetimeIndex, fields: list[str]) -> np.ndarray:
 
 def default_calendar(freq: str | None) -> list[str]:
     """The calendar fields that vary at this frequency (`--calendar auto`)."""
-    if freq in ("h", "min", "s") or (freq or "").endswith(("h", "min", "s")):
+    base = base_alias(freq)
+    if base in ("h", "min", "s") or base.endswith(("h", "min", "s")):
         return ["hour", "dow"]
-    if freq in ("D", "B"):
+    if base in ("D", "B"):
         return ["dow", "doy"]
-    if freq in ("W",):
+    if base == "W":
         return ["doy"]
-    if freq in ("MS", "ME", "QS", "QE"):
+    if base in ("MS", "ME", "QS", "QE"):
         return ["month"]
     return []
 

@@ -11,7 +11,8 @@ With `[h, x]` the concatenation of the previous hidden state and the input:
 - LSTM:  f_t = s(W_f [h_{t-1}, x_t] + b_f), i_t = s(W_i [..] + b_i), o_t = s(W_o [..] + b_o),
          C~_t = tanh(W_C [..] + b_C), C_t = f_t * C_{t-1} + i_t * C~_t, h_t = o_t * tanh(C_t)
 - GRU:   r_t = s(W_r [..] + b_r), z_t = s(W_z [..] + b_z),
-         n_t = tanh(W_nx x_t + b_nx + r_t * (W_nh h_{t-1} + b_nh)), h_t = (1 - z_t) n_t + z_t h_{t-1}
+         n_t = tanh(W_nx x_t + b_nx + r_t * (W_nh h_{t-1} + b_nh)),
+         h_t = (1 - z_t) n_t + z_t h_{t-1}
   (PyTorch's / cuDNN's form: the reset gate scales W_nh h rather than h; z_t is the share of
   the old state kept, which the colah diagrams write as 1 - z_t.)
 """
@@ -115,7 +116,8 @@ class InspectableRNN(nn.Module):
         cell = {nn.RNN: "rnn", nn.LSTM: "lstm", nn.GRU: "gru"}[type(fused)]
         if cell == "rnn" and fused.nonlinearity != "tanh":
             raise ValueError("only tanh Elman RNNs have an inspectable twin")
-        model = cls(fused.input_size, fused.hidden_size, fused.num_layers, cell, fused.bidirectional)
+        model = cls(fused.input_size, fused.hidden_size, fused.num_layers, cell,
+                    fused.bidirectional)
         with torch.no_grad():
             for layer, cells in enumerate(model.layers):
                 for direction, step in enumerate(cells):

@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 
 from rnnlab.console import console
-from rnnlab.report import plots
-from rnnlab.runs import RunFolder, atomic_write_text, check_writable
-from rnnlab.tasks.forecasting.api import Forecaster
-from rnnlab.tasks.forecasting.data import load_series
 from rnnlab.data.timeseries import window_origins
+from rnnlab.report import plots
+from rnnlab.runs import atomic_write_text, check_writable
+from rnnlab.tasks.forecasting.api import Forecaster
+from rnnlab.tasks.forecasting.data import load_series, make_split
+from rnnlab.tasks.forecasting.workflows import check_level
 
 
 def detect(forecaster: Forecaster, data: str | None = None, level: float | None = None
@@ -27,7 +28,8 @@ def detect(forecaster: Forecaster, data: str | None = None, level: float | None 
     point = forecaster.forecast(series, origins)[:, 0, :]  # step 1 from every origin
     width = forecaster.halfwidth(level)[0]
     actual = series.targets[origins]
-    split = forecaster.split_
+    split = forecaster.split_ if data is None else make_split(
+        cfg, len(series), forecaster.preprocessor_.first_valid, series.source)
     part = np.where(origins < split.train_end, "train",
                     np.where(origins < split.val_end, "validation", "test"))
     frames = []
@@ -45,7 +47,7 @@ def detect(forecaster: Forecaster, data: str | None = None, level: float | None 
 def anomalies_run(run_dir: str | Path, data: str | None = None, level: float = 0.99,
                   out: str | None = None, overwrite: bool = False) -> pd.DataFrame:
     """`rnnlab forecast anomalies`: writes anomalies.csv (flagged points) and a plot."""
-    RunFolder.load(run_dir)
+    check_level(level)
     forecaster = Forecaster.load(run_dir)
     table = detect(forecaster, data, level)
     folder = Path(out) if out else Path(run_dir) / "anomalies"

@@ -24,7 +24,13 @@ from rnnlab.errors import UserError
 from rnnlab.runs import atomic_write_text
 from rnnlab.tasks.forecasting.config import ForecastConfig
 from rnnlab.tasks.forecasting.data import (
-    Preprocessor, Series, Split, WindowDataModule, WindowTensors, load_series, make_split,
+    Preprocessor,
+    Series,
+    Split,
+    WindowDataModule,
+    WindowTensors,
+    load_series,
+    make_split,
 )
 from rnnlab.tasks.forecasting.metrics import conformal_halfwidth, mase_scale
 from rnnlab.tasks.forecasting.model import ForecastEnsemble, ForecastModule, ForecastNet
@@ -35,8 +41,9 @@ class Forecaster:
     """A forecasting network with its preprocessing, fitted on the training part of a series.
 
     Fitted attributes end in `_`: `series_`, `split_`, `preprocessor_`, `net_` (an ensemble of
-    `config.ensemble` networks), `fit_results_` (one per trained network), `fit_result_` (their
-    summary), `season_`, `val_abs_residuals_` (validation |errors| behind the intervals).
+    `config.ensemble` networks), `fit_results_` (the early-stopped fit, then the refit if any),
+    `fit_result_` (the first, with the total seconds), `season_`, `val_abs_residuals_`
+    (validation |errors| behind the prediction intervals).
     """
 
     def __init__(self, config: ForecastConfig) -> None:
@@ -57,6 +64,11 @@ class Forecaster:
         pre.fit(series, split.train_end)
         self.series_, self.split_, self.preprocessor_ = series, split, pre
         self.season_ = cfg.season or season_for(series.freq)
+        if cfg.arima_order is not None and any(cfg.arima_order[3:]) and self.season_ < 2:
+            raise UserError(
+                f"--arima-order {','.join(map(str, cfg.arima_order))} has a seasonal part but "
+                f"{series.source} has no seasonal period; pass --season M or give p,d,q only"
+            )
         self.mase_scale_ = mase_scale(series.targets[: split.val_end], self.season_)
 
         inputs, scaled = pre.inputs(series), pre.scaled_targets(series)
@@ -72,42 +84,30 @@ class Forecaster:
         val = windows(split.train_end, split.val_end)
         self.n_windows_ = {"train": len(train), "val": len(val)}
         self.n_inputs_ = inputs.shape[1]
-        members, results = self._train_members(train, val, cfg.train.epochs, monitor="val_loss")
-        self.net_ = ForecastEnsemble(members).eval()
+        self.net_, result = self._train(train, val, cfg.train.epochs, monitor="val_loss")
         origins = self.val_origins()
         truth = gather(series.targets, origins, 0, cfg.horizon)
         self.val_abs_residuals_ = np.abs(self.forecast(series, origins) - truth)
-        if cfg.refit:  # same number of epochs, now on every window before the test part
-            epochs = [(r.best_epoch if r.best_epoch is not None else r.epochs) + 1 for r in results]
+        results = [result]
+        if cfg.refit:  # the chosen number of epochs, now on every window before the test part
+            best = result.best_epoch if result.best_epoch is not None else result.epochs
             everything = windows(first, split.val_end, cfg.stride)
-            members, refits = self._train_members(everything, val, epochs, monitor=None)
-            self.net_ = ForecastEnsemble(members).eval()
-            results += refits
+            self.net_, refit = self._train(everything, val, best + 1, monitor=None)
+            results.append(refit)
         self.fit_results_ = results
-        self.fit_result_ = FitResult(
-            state_dict={}, history=results[0].history, seconds=sum(r.seconds for r in results),
-            epochs=results[0].epochs, best_epoch=results[0].best_epoch,
-            is_global_zero=results[0].is_global_zero, world_size=results[0].world_size,
-        )
+        self.fit_result_ = replace(result, seconds=sum(r.seconds for r in results))
         return self
 
-    def _train_members(
-        self, train: WindowTensors, val: WindowTensors, epochs: int | list[int],
-        monitor: str | None,
-    ) -> tuple[list[ForecastNet], list[FitResult]]:
-        """Train `config.ensemble` networks from consecutive seeds."""
+    def _train(self, train: WindowTensors, val: WindowTensors, epochs: int,
+               monitor: str | None) -> tuple[ForecastEnsemble, FitResult]:
+        """Train `config.ensemble` networks (one loop, different initialisations)."""
         cfg = self.config
-        members, results = [], []
-        for member in range(cfg.ensemble):
-            budget = epochs[member] if isinstance(epochs, list) else epochs
-            train_cfg = replace(cfg.train, seed=cfg.train.seed + member, epochs=budget)
-            seed_everything(train_cfg.seed)
-            net = self._build_net(self.n_inputs_)
-            module = ForecastModule(net, cfg.loss, cfg.train.lr, cfg.train.weight_decay)
-            datamodule = WindowDataModule(train, val, cfg.train.batch_size)
-            results.append(fit_module(module, datamodule, train_cfg, monitor=monitor))
-            members.append(net.eval())
-        return members, results
+        seed_everything(cfg.train.seed)
+        net = ForecastEnsemble([self._build_net(self.n_inputs_) for _ in range(cfg.ensemble)])
+        module = ForecastModule(net, cfg.loss, cfg.train.lr, cfg.train.weight_decay)
+        datamodule = WindowDataModule(train, val, cfg.train.batch_size)
+        result = fit_module(module, datamodule, replace(cfg.train, epochs=epochs), monitor=monitor)
+        return net.eval(), result
 
     def _build_net(self, n_inputs: int) -> ForecastNet:
         cfg = self.config
@@ -167,7 +167,8 @@ class Forecaster:
 
     def halfwidth(self, level: float | None = None) -> np.ndarray:
         """Prediction-interval half-width (H, k) at `level` (default: the configured level)."""
-        return conformal_halfwidth(self.val_abs_residuals_, level or self.config.level)
+        return conformal_halfwidth(self.val_abs_residuals_,
+                                   self.config.level if level is None else level)
 
     def predict(self, data: pd.DataFrame | str | Path, level: float | None = None) -> pd.DataFrame:
         """Forecast the H steps after the end of `data` (a table with the training columns).
@@ -222,11 +223,9 @@ class Forecaster:
 
     @classmethod
     def load(cls, run_or_model_dir: str | Path) -> Forecaster:
-        """Load from a run folder (or its model/ folder) written by `fit`."""
-        path = Path(run_or_model_dir)
-        model_dir = path / "model" if (path / "model").is_dir() else path
-        if not (model_dir / "forecaster.json").is_file():
-            raise UserError(f"{path} holds no forecasting model (model/forecaster.json missing)")
+        """Load from a run folder written by `fit`, or from a model folder (`save`, or one
+        variant of a `compare` run: RUN/model/<variant>)."""
+        model_dir = _model_dir(Path(run_or_model_dir))
         state = json.loads((model_dir / "forecaster.json").read_text(encoding="utf-8"))
         self = cls(ForecastConfig.from_dict(state["config"]))
         self.preprocessor_ = Preprocessor.from_dict(state["preprocessor"])
@@ -240,3 +239,18 @@ class Forecaster:
         self.net_.load_state_dict(load_file(str(model_dir / "weights.safetensors")))
         self.net_.eval()
         return self
+
+
+def _model_dir(path: Path) -> Path:
+    """The folder holding forecaster.json for a run folder or a model folder."""
+    for candidate in (path, path / "model"):
+        if (candidate / "forecaster.json").is_file():
+            return candidate
+    variants = sorted(p.parent.name for p in path.glob("model/*/forecaster.json"))
+    if variants:
+        raise UserError(
+            f"{path} is a `compare` run with one model per variant; pass --run "
+            f"{path / 'model' / variants[0]} (variants: {', '.join(variants)})"
+        )
+    raise UserError(f"{path} holds no forecasting model (no model/forecaster.json); give the "
+                    "--out folder of a finished `rnnlab forecast fit`")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.console import console
+from rnnlab.console import console, print_metrics, print_verdict
 from rnnlab.data.datasets import resolve_data
 from rnnlab.errors import UserError
 from rnnlab.report import html, plots
@@ -22,7 +22,6 @@ from rnnlab.tasks.forecasting.data import load_series, size_in_rows
 from rnnlab.tasks.forecasting.evaluation import evaluate
 from rnnlab.tasks.forecasting.metrics import verdict
 from rnnlab.tasks.forecasting.report import COLUMNS, mean_metrics
-from rnnlab.console import print_metrics, print_verdict
 
 
 def fold_ends(n: int, test_rows: int, folds: int, horizon: int) -> list[tuple[int, int]]:
@@ -48,8 +47,8 @@ def backtest(cfg: ForecastConfig, folds: int = 3, out: str | None = None,
         series = load_series(cfg)
         name = ("bi" if cfg.bidirectional else "") + cfg.model
         per_fold, rows = [], []
-        for i, (start, end) in enumerate(fold_ends(len(series), size_in_rows(cfg.test_size, len(series)),
-                                                   folds, cfg.horizon)):
+        test_rows = size_in_rows(cfg.test_size, len(series))
+        for i, (start, end) in enumerate(fold_ends(len(series), test_rows, folds, cfg.horizon)):
             history = series.rows(0, end)
             fold_cfg = cfg.replace(test_size=end - start)
             console.print(f"[dim]fold {i + 1}/{folds}: train on rows < {start}, test rows "

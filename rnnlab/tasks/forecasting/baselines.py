@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rnnlab.errors import UserError
+
 BASELINES = ("naive", "seasonal_naive", "drift", "arima")
 
 
@@ -83,6 +85,9 @@ def _fit_arima(series: np.ndarray, season: int, order: tuple[int, ...] | None): 
             best, best_aic = result, result.aic
             best_name = f"ARIMA{pdq}" + (f"{seasonal_pdq}[{m}]" if m else "")
     if best is None:
+        if order is not None:
+            raise UserError(f"ARIMA with --arima-order {','.join(map(str, order))} could not be "
+                            "fitted to this series; try another order or leave it out")
         raise RuntimeError("no ARIMA candidate could be fitted")
     return best, best_name.replace(" ", "")
 
@@ -122,5 +127,6 @@ def all_baselines(
     }
     forecasts = {name: run() for name, run in runs.items()}
     forecasts["arima"], chosen = arima(y, origins, horizon, season, fit_end, arima_order, log)
-    notes = {"seasonal_naive": f"m={season}", "arima": ", ".join(chosen) + (" on log" if log else "")}
+    arima_note = ", ".join(chosen) + (" on log" if log else "")
+    notes = {"seasonal_naive": f"m={season}", "arima": arima_note}
     return forecasts, notes

@@ -7,7 +7,12 @@ from typing import Annotated, Any
 import typer
 
 from rnnlab.cli_common import (
-    Opt, output_options, split_list, train_config, train_options, with_options,
+    Opt,
+    output_options,
+    split_list,
+    train_config,
+    train_options,
+    with_options,
 )
 from rnnlab.config import TrainConfig
 from rnnlab.tasks.forecasting.config import ForecastConfig
@@ -33,6 +38,8 @@ def data_options(
                                         rich_help_panel="Data")] = None,
     time_format: Annotated[str | None, Opt(help="strftime format of the time column, e.g. %Y-%m."
                                            , rich_help_panel="Data")] = None,
+    encoding: Annotated[str, Opt(help="Text encoding of the data file, e.g. cp1252.",
+                                 rich_help_panel="Data")] = "utf-8",
     fill: Annotated[str, Opt(help="none | ffill | interpolate: fill NaNs and missing timestamps."
                              , rich_help_panel="Data")] = "none",
     lookback: Annotated[int, Opt(help="L: input steps per window.", rich_help_panel="Windows")
@@ -71,6 +78,14 @@ def data_options(
     multi_step: Annotated[str, Opt(help="direct (H outputs) or recursive (one-step rollout).",
                                    rich_help_panel="Model")] = "direct",
     loss: Annotated[str, Opt(help="mse | mae | huber.", rich_help_panel="Model")] = "mse",
+    highway: Annotated[bool, Opt("--highway/--no-highway", help="Add a linear autoregression "
+                                 "on the target window (LSTNet).", rich_help_panel="Model")
+                       ] = True,
+    ensemble: Annotated[int, Opt(help="Train N networks from consecutive seeds; average them.",
+                                 rich_help_panel="Model")] = 1,
+    refit: Annotated[bool, Opt("--refit", help="After early stopping, retrain on training + "
+                               "validation for the chosen number of epochs.",
+                               rich_help_panel="Model")] = False,
     level: Annotated[float, Opt(help="Prediction-interval level (split-conformal).",
                                 rich_help_panel="Evaluation")] = 0.9,
     season: Annotated[int | None, Opt(help="Seasonal period m (default: from the frequency).",

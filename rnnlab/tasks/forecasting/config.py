@@ -21,6 +21,7 @@ class ForecastConfig:
     time_col: str | None = None  # None: rows are equally spaced steps in file order
     features: tuple[str, ...] = ()  # past covariates (observed up to the forecast origin)
     time_format: str | None = None  # strftime format of the time column, when pandas can't guess
+    encoding: str = "utf-8"  # text encoding of the data file (e.g. cp1252)
     fill: str = "none"  # none | ffill | interpolate: how to fill NaNs and missing timestamps
     lookback: int = 24  # L: input steps per window
     horizon: int = 1  # H: steps forecast from each origin

@@ -14,12 +14,17 @@ import lightning.pytorch as pl
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from rnnlab.data.io import read_table
 from rnnlab.data.timeseries import (
-    apply_scaler, calendar_features, default_calendar, fit_scaler, infer_frequency,
-    scaler_from_dict, scaler_to_dict,
+    apply_scaler,
+    calendar_features,
+    default_calendar,
+    fit_scaler,
+    infer_frequency,
+    scaler_from_dict,
+    scaler_to_dict,
 )
 from rnnlab.errors import UserError, check_columns
 from rnnlab.tasks.forecasting.config import ForecastConfig
@@ -53,22 +58,25 @@ def load_series(cfg: ForecastConfig, frame: pd.DataFrame | Series | None = None,
         from rnnlab.data.datasets import resolve_data
 
         path = resolve_data(cfg.data)
-        frame, source = read_table(path), Path(path).name
+        frame, source = read_table(path, cfg.encoding), Path(path).name
     source = source or "the data"
     columns = list(frame.columns)
+    values = [*cfg.target, *cfg.features]
     check_columns(list(cfg.target), columns, source, "--target")
     check_columns(list(cfg.features), columns, source, "--features")
     if cfg.time_col is not None:
         check_columns([cfg.time_col], columns, source, "--time-col")
+    # Checked in file order, so that the line numbers in messages are the file's own.
+    frame = frame.reset_index(drop=True)
+    frame = frame.assign(**{column: _numeric(frame[column], column, source) for column in values})
+    if cfg.fill == "none":
+        _check_no_nan(frame, values, source)
+    if cfg.time_col is not None:
         frame = _index_by_time(frame, cfg.time_col, cfg.time_format, source)
-    else:
-        frame = frame.reset_index(drop=True)
-    for column in (*cfg.target, *cfg.features):
-        frame[column] = _numeric(frame[column], column, source)
     freq = infer_frequency(frame.index) if isinstance(frame.index, pd.DatetimeIndex) else None
     if freq is not None:
         frame = _regularise(frame, freq, cfg.fill, source)
-    frame = _fill(frame, list(cfg.target) + list(cfg.features), cfg.fill, source)
+    frame = _fill(frame, values, cfg.fill)
     return Series(
         index=frame.index,
         targets=frame[list(cfg.target)].to_numpy(np.float64),
@@ -131,17 +139,22 @@ def _regularise(frame: pd.DataFrame, freq: str, fill: str, source: str) -> pd.Da
     return frame.reindex(grid)
 
 
-def _fill(frame: pd.DataFrame, columns: list[str], fill: str, source: str) -> pd.DataFrame:
+def _check_no_nan(frame: pd.DataFrame, columns: list[str], source: str) -> None:
     values = frame[columns]
-    if not values.isna().any().any():
-        return frame
-    if fill == "none":
+    if values.isna().any().any():
         column = values.columns[values.isna().any()][0]
         position = int(np.flatnonzero(values[column].isna().to_numpy())[0])
         raise UserError(
             f"{source} line {_line(position)}: column {column!r} is empty (NaN); pass "
             "--fill ffill or --fill interpolate, or clean the file"
         )
+
+
+def _fill(frame: pd.DataFrame, columns: list[str], fill: str) -> pd.DataFrame:
+    """Fill NaNs (and rows added for missing timestamps) in time order."""
+    values = frame[columns]
+    if fill == "none" or not values.isna().any().any():
+        return frame
     filled = values.ffill() if fill == "ffill" else values.interpolate(limit_direction="both")
     filled = filled.bfill()  # a leading gap has nothing before it
     return frame.assign(**{c: filled[c] for c in columns})
@@ -209,7 +222,7 @@ class Preprocessor:
         return int(self.diff) + (self.lags[-1] if self.lags else 0)
 
     def transform_targets(self, targets: np.ndarray, source: str = "the data") -> np.ndarray:
-        """(time, k) original units -> (time, k) log / differenced, unscaled (NaN where undefined)."""
+        """(time, k) original units -> (time, k) log / differenced, unscaled (NaN: undefined)."""
         values = targets
         if self.log:
             if (values <= 0).any():
@@ -306,14 +319,23 @@ def _keep_batch(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor,
 
 
 class WindowDataModule(pl.LightningDataModule):
-    """Shuffled training windows and ordered validation windows."""
+    """Shuffled training windows and ordered validation windows.
 
-    def __init__(self, train: WindowTensors, val: WindowTensors, batch_size: int) -> None:
+    An epoch is at least `min_steps` batches: a short series is cycled through several
+    shuffles per epoch, so early stopping and the per-epoch validation are not paid every
+    couple of steps.
+    """
+
+    def __init__(self, train: WindowTensors, val: WindowTensors, batch_size: int,
+                 min_steps: int = 20) -> None:
         super().__init__()
         self.train, self.val, self.batch_size = train, val, batch_size
+        self.min_steps = min_steps
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.train, batch_size=self.batch_size, shuffle=True,
+        repeats = max(1, -(-self.min_steps * self.batch_size // max(len(self.train), 1)))
+        sampler = RandomSampler(self.train, num_samples=repeats * len(self.train))
+        return DataLoader(self.train, batch_size=self.batch_size, sampler=sampler,
                           collate_fn=_keep_batch)
 
     def val_dataloader(self) -> DataLoader:

@@ -57,7 +57,8 @@ def evaluate(
     return Evaluation(origins, truth, forecasts, intervals, metrics, notes, best, sentence)
 
 
-def forecast_table(evaluation: Evaluation, series: Series, targets: tuple[str, ...]) -> pd.DataFrame:
+def forecast_table(evaluation: Evaluation, series: Series, targets: tuple[str, ...]
+                   ) -> pd.DataFrame:
     """One row per forecast point: time, origin, step, target, actual, each model's forecast,
     and the network's interval bounds (`<network>_lower` / `_upper`)."""
     rows = []

@@ -60,27 +60,32 @@ def conformal_halfwidth(abs_residuals: np.ndarray, level: float) -> np.ndarray:
 
 
 def verdict(test_metrics: dict[str, dict[str, float]], networks: list[str]) -> tuple[str, str]:
-    """(best model by MASE, one plain sentence comparing the network(s) with the baselines)."""
-    ranked = sorted(test_metrics, key=lambda name: _mase(test_metrics[name]))
-    best = ranked[0]
-    baselines = [name for name in ranked if name not in networks]
-    net = min(networks, key=lambda name: _mase(test_metrics[name]))
-    net_mase = _mase(test_metrics[net])
-    best_base = baselines[0]
-    base_mase = _mase(test_metrics[best_base])
-    naive_mase = _mase(test_metrics.get("naive", {}))
-    if net_mase < base_mase:
-        gain = 100 * (1 - net_mase / base_mase)
-        return best, (f"{net} is best by MASE ({net_mase:.3f}), {gain:.1f}% below the best "
-                      f"baseline {best_base} ({base_mase:.3f}).")
-    gap = 100 * (net_mase / base_mase - 1)
-    sentence = (f"{best_base} is best by MASE ({base_mase:.3f}); {net} ({net_mase:.3f}) is "
-                f"{gap:.1f}% worse")
-    if net_mase >= naive_mase:
-        sentence += f" and does not beat the naive forecast ({naive_mase:.3f})"
+    """(best model, one plain sentence comparing the best network with the baselines).
+
+    Models are ranked by MASE, leaving out any whose MASE is not finite; when no network or no
+    baseline has one (a flat history gives a zero scale) they are ranked by MAE, and the
+    sentence says so.
+    """
+    finite = {n: m for n, m in test_metrics.items() if _finite(m.get("mase"))}
+    has_both = any(n in finite for n in networks) and any(n not in networks for n in finite)
+    key, label = ("mase", "MASE") if has_both else ("mae", "MAE (MASE is undefined here)")
+    score = {n: m[key] for n, m in (finite if has_both else test_metrics).items()
+             if _finite(m.get(key))}
+    best = min(score, key=score.get)
+    net = min((n for n in networks if n in score), key=score.get)
+    best_base = min((n for n in score if n not in networks), key=score.get)
+    net_score, base_score = score[net], score[best_base]
+    if net_score < base_score:
+        gain = 100 * (1 - net_score / base_score) if base_score else 0.0
+        return best, (f"{net} is best by {label} ({net_score:.3f}), {gain:.1f}% below the best "
+                      f"baseline {best_base} ({base_score:.3f}).")
+    gap = f"{100 * (net_score / base_score - 1):.1f}% worse" if base_score else "worse"
+    sentence = (f"{best_base} is best by {label} ({base_score:.3f}); {net} ({net_score:.3f}) "
+                f"is {gap}")
+    if "naive" in score and net_score >= score["naive"]:
+        sentence += f" and does not beat the naive forecast ({score['naive']:.3f})"
     return best, sentence + "."
 
 
-def _mase(metrics: dict[str, float]) -> float:
-    value = metrics.get("mase", np.inf)
-    return np.inf if value is None or np.isnan(value) else value
+def _finite(value: float | None) -> bool:
+    return value is not None and bool(np.isfinite(value))

@@ -84,9 +84,15 @@ class ForecastEnsemble(nn.Module):
 
 
 class ForecastModule(SupervisedModule):
-    """Lightning wrapper: the loss between forecast and target windows, in scaled units."""
+    """Lightning wrapper around an ensemble, in scaled units.
 
-    def __init__(self, net: ForecastNet, loss: str = "mse", lr: float = 1e-3,
+    All members train in the same loop on the same batches (they differ by initialisation):
+    each step backpropagates the sum of the members' own losses, so the members stay
+    independent while the framework's per-step cost is paid once. Validation scores the
+    ensemble's mean forecast, which is what early stopping should judge.
+    """
+
+    def __init__(self, net: ForecastEnsemble, loss: str = "mse", lr: float = 1e-3,
                  weight_decay: float = 0.0) -> None:
         super().__init__(lr=lr, weight_decay=weight_decay)
         self.net = net
@@ -95,3 +101,11 @@ class ForecastModule(SupervisedModule):
     def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         inputs, targets = batch
         return self.loss_fn(self.net(inputs), targets)
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+                      ) -> torch.Tensor:
+        inputs, targets = batch
+        losses = torch.stack([self.loss_fn(member(inputs), targets)
+                              for member in self.net.members])
+        self._sums["train"].append(losses.detach().mean())
+        return losses.sum()

@@ -86,7 +86,6 @@ def compare_run(cfg: ForecastConfig, out: str | None = None, overwrite: bool = F
 def evaluate_run(run_dir: str | Path, data: str | None = None) -> Evaluation:
     """`rnnlab forecast evaluate`: score a saved model and the baselines on the test part of
     its data (or of `data`, split with the run's own sizes)."""
-    RunFolder.load(run_dir)
     forecaster = Forecaster.load(run_dir)
     cfg = forecaster.config if data is None else forecaster.config.replace(data=data)
     series = load_series(cfg)
@@ -98,13 +97,16 @@ def evaluate_run(run_dir: str | Path, data: str | None = None) -> Evaluation:
     return evaluation
 
 
+def check_level(level: float | None) -> None:
+    if level is not None and not 0.5 <= level < 1:
+        raise UserError(f"--level must be at least 0.5 and below 1; got {level}")
+
+
 def predict_run(run_dir: str | Path, data: str, out: str | None = None, overwrite: bool = False,
                 level: float | None = None) -> pd.DataFrame:
     """`rnnlab forecast predict`: the next H steps after the end of `data`."""
-    RunFolder.load(run_dir)
     forecaster = Forecaster.load(run_dir)
-    if level is not None and not 0.5 <= level < 1:
-        raise UserError(f"--level must be between 0.5 and 1; got {level}")
+    check_level(level)
     frame = forecaster.predict(resolve_data(data), level)
     if out is not None:
         target = Path(out)

@@ -288,4 +288,10 @@ def test_window_tensors_batch_at_once_and_datamodule_shuffles_training_only():
     assert val_batches == [list(map(float, range(10)))]  # ordered, one batch
     torch.manual_seed(0)
     train_rows = [v for _, y in module.train_dataloader() for v in y[:, 0, 0].tolist()]
-    assert sorted(train_rows) == list(map(float, range(10))) and train_rows != sorted(train_rows)
+    # an epoch is at least min_steps=20 batches: 10 windows, batch 4 -> 8 shuffled passes
+    assert len(train_rows) == 80
+    assert sorted(train_rows) == sorted(list(map(float, range(10))) * 8)
+    assert train_rows[:10] != sorted(train_rows[:10])
+    big = WindowDataModule(WindowTensors(np.zeros((200, 2, 2)), np.zeros((200, 1, 1))), data,
+                           batch_size=4)
+    assert sum(len(x) for x, _ in big.train_dataloader()) == 200  # long series: one pass
