@@ -81,9 +81,10 @@ def imdb(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
     rows: list[dict] = []
     steps = options.steps.split(",")
     if "scratch" in steps:
-        wall = run(["sentiment", "fit", *timed, *IMDB_SCRATCH, "--out", out / "imdb-bilstm"],
-                    log)
-        rows += rows_of(out / "imdb-bilstm" / "metrics.json", wall)
+        folder = out / f"imdb-bilstm{options.tag}"
+        wall = run(["sentiment", "fit", *timed, *IMDB_SCRATCH, *shlex.split(options.extra),
+                    "--out", folder], log)
+        rows += rows_of(folder / "metrics.json", wall)
     if "lm" in steps:
         wall = run(["lm", "pretrain", "--data", data / "train.csv.gz", "--text-col", "text",
                     "--seed", str(options.seed), "--device", "cpu", "--max-time", budget,
@@ -180,6 +181,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,500,2000,all", help="IMDB label-curve sizes.")
     parser.add_argument("--curve-budget", type=float, default=8,
                         help="IMDB label curve: minutes of training per model and size.")
+    parser.add_argument("--extra", default="", help="IMDB scratch: extra rnnlab options "
+                        "(they override the defaults above), e.g. '--max-len 1000'.")
+    parser.add_argument("--tag", default="", help="Suffix of the IMDB scratch run folder.")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (1: no slowdown when the CPU is shared).")
     options = parser.parse_args()
@@ -190,7 +194,8 @@ def main() -> None:
     Path(options.out).mkdir(parents=True, exist_ok=True)
     result = {"task": options.task, "rows": rows, "commands": log, "total_seconds": total,
               "argv": sys.argv}
-    name = options.task + (f"-{options.steps.replace(',', '-')}" if options.task == "imdb" else "")
+    name = options.task + (f"-{options.steps.replace(',', '-')}{options.tag}"
+                           if options.task == "imdb" else "")
     (Path(options.out) / f"{name}.json").write_text(json.dumps(result, indent=2,
                                                                        default=float))
     print("\n" + markdown(rows))

@@ -50,8 +50,9 @@ def _ranking(probabilities: np.ndarray) -> np.ndarray:
 
 
 def evaluate(networks: dict[str, SentimentClassifier], corpus: Corpus,
-             cfg: SentimentConfig) -> Evaluation:
-    """Networks, TF-IDF + LR (fitted on the same training texts) and VADER (binary tasks)."""
+             cfg: SentimentConfig, vader_cache: dict | None = None) -> Evaluation:
+    """Networks, TF-IDF + LR (fitted on the same training texts) and VADER (binary tasks).
+    `vader_cache` (a dict) keeps VADER's scores for reuse on the same test texts."""
     evaluation = Evaluation(np.asarray(corpus.test_labels), corpus.classes)
     for name, classifier in networks.items():
         started = time.perf_counter()
@@ -68,9 +69,12 @@ def evaluate(networks: dict[str, SentimentClassifier], corpus: Corpus,
     if len(corpus.classes) == 2:
         started = time.perf_counter()
         vader = VaderBaseline(corpus.classes, cfg.vader_threshold)
-        scores = vader.scores(corpus.test_texts)
-        evaluation.add(vader.name, vader.predict(scores), scores,
-                       time.perf_counter() - started, vader.note)
+        cache = vader_cache if vader_cache is not None else {}
+        if "scores" not in cache:
+            cache["scores"] = vader.scores(corpus.test_texts)
+            cache["seconds"] = time.perf_counter() - started
+        evaluation.add(vader.name, vader.predict(cache["scores"]), cache["scores"],
+                       cache["seconds"], vader.note)
     evaluation.best, evaluation.verdict = verdict(evaluation.metrics, list(networks))
     return evaluation
 

@@ -31,7 +31,7 @@ def curve_rows(cfg: SentimentConfig, corpus: Corpus, sizes: list[int | None]
     variants = {cfg.replace(pretrained=None).network_name: cfg.replace(pretrained=None)}
     if cfg.pretrained:
         variants["pretrained"] = cfg
-    rows = []
+    rows, vader_cache = [], {}  # VADER needs no labels: scored once on the test texts
     available = len(corpus.train_texts) + len(corpus.val_texts)
     for size in sizes:
         subset = with_train_examples(corpus, size, cfg.val_size, cfg.train.seed)
@@ -41,7 +41,7 @@ def curve_rows(cfg: SentimentConfig, corpus: Corpus, sizes: list[int | None]
             console.print(f"[dim]{examples} labelled examples: training {name} ...[/dim]")
             classifier = SentimentClassifier(variant).fit(subset)
             networks[classifier.config.network_name] = classifier
-        evaluation = evaluate(networks, subset, cfg)
+        evaluation = evaluate(networks, subset, cfg, vader_cache)
         for name, values in evaluation.metrics.items():
             rows.append({"examples": examples, "model": name,
                          **{k: values[k] for k in (*METRICS, "f1", "seconds")}})
