@@ -81,14 +81,24 @@ class TextBody(nn.Module):
 
 class WordLanguageModel(nn.Module):
     """Predict the next token: TextBody -> dropout -> [projection] -> decoder tied to the
-    embedding. A projection to the embedding width is added when hidden != embed."""
+    embedding. A projection to the embedding width is added when hidden != embed.
+
+    bidirectional (one layer only): a second direction reads the text backwards and predicts
+    the previous token through the same projection and decoder, so a bidirectional
+    classifier can start from pretrained weights in both directions (ELMo-style). With more
+    layers the fused encoder would feed each direction the other's view of the future.
+    """
 
     def __init__(self, vocab_size: int, embed: int = 128, hidden: int = 256, layers: int = 1,
                  cell: str = "lstm", dropout: float = 0.1, weight_drop: float = 0.0,
                  embed_dropout: float = 0.0, input_dropout: float = 0.0,
-                 output_dropout: float = 0.1, tie: bool = True) -> None:
+                 output_dropout: float = 0.1, tie: bool = True,
+                 bidirectional: bool = False) -> None:
         super().__init__()
-        self.body = TextBody(vocab_size, embed, hidden, layers, cell, False, dropout,
+        if bidirectional and layers != 1:
+            raise ValueError("a bidirectional language model has one layer")
+        self.directions = 2 if bidirectional else 1
+        self.body = TextBody(vocab_size, embed, hidden, layers, cell, bidirectional, dropout,
                              weight_drop, embed_dropout, input_dropout)
         self.output_dropout = nn.Dropout(output_dropout)
         needs_projection = tie and hidden != embed
@@ -99,9 +109,11 @@ class WordLanguageModel(nn.Module):
 
     def features(self, tokens: torch.Tensor, state: State | None = None
                  ) -> tuple[torch.Tensor, State]:
-        """tokens (batch, time) -> softmax inputs (batch, time, decoder width), state."""
+        """tokens (batch, time) -> softmax inputs (batch, time, directions, width), state;
+        direction 0 predicts the next token, direction 1 (if any) the previous one."""
         outputs, state = self.body.forward_with_state(tokens, state)
         features = self.output_dropout(outputs)
+        features = features.view(*features.shape[:2], self.directions, -1)
         if self.projection is not None:
             features = self.projection(features)
         return features, state
@@ -110,7 +122,21 @@ class WordLanguageModel(nn.Module):
                 ) -> tuple[torch.Tensor, State]:
         """tokens (batch, time) -> next-token logits (batch, time, vocab), state."""
         features, state = self.features(tokens, state)
-        return self.decoder(features), state
+        return self.decoder(features[:, :, 0]), state
+
+    def carry(self, state: State) -> State:
+        """The state to start the next chunk from: detached, the backward direction's reset
+        (it would need the next chunk, which it has not read)."""
+        state = detach_state(state)
+        if self.directions == 1:
+            return state
+        parts = state if isinstance(state, tuple) else (state,)
+        reset = []
+        for part in parts:
+            part = part.clone()
+            part[1::2] = 0.0  # (layers * directions, batch, hidden): odd rows run backwards
+            reset.append(part)
+        return tuple(reset) if isinstance(state, tuple) else reset[0]
 
 
 def sampled_softmax_loss(features: torch.Tensor, targets: torch.Tensor, decoder: nn.Linear,

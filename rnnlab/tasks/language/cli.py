@@ -42,6 +42,9 @@ def lm_options(
                               rich_help_panel=M)] = 128,
     hidden: Annotated[int, Opt(help="Hidden units per layer.", rich_help_panel=M)] = 256,
     layers: Annotated[int, Opt(help="Stacked layers.", rich_help_panel=M)] = 1,
+    bidirectional: Annotated[bool, Opt("--bidirectional", help="Also train a backward model "
+                                       "(one layer): pretrains both directions of a BiLSTM.",
+                                       rich_help_panel=M)] = False,
     dropout: Annotated[float, Opt(help="Dropout between stacked layers.",
                                   rich_help_panel=M)] = 0.1,
     weight_drop: Annotated[float, Opt(help="DropConnect on hidden-to-hidden weights.",

@@ -28,6 +28,7 @@ class LanguageModelConfig:
     embed: int = 128
     hidden: int = 256
     layers: int = 1
+    bidirectional: bool = False  # also a backward LM (one layer): pretrains a BiLSTM
     dropout: float = 0.1  # between stacked layers
     weight_drop: float = 0.2  # DropConnect on the hidden-to-hidden weights (AWD-LSTM)
     embed_dropout: float = 0.05  # whole word types dropped per batch
@@ -57,7 +58,8 @@ class LanguageModelConfig:
         return {"embed": self.embed, "hidden": self.hidden, "layers": self.layers,
                 "cell": self.model, "dropout": self.dropout, "weight_drop": self.weight_drop,
                 "embed_dropout": self.embed_dropout, "input_dropout": self.input_dropout,
-                "output_dropout": self.output_dropout, "tie": self.tie}
+                "output_dropout": self.output_dropout, "tie": self.tie,
+                "bidirectional": self.bidirectional}
 
     def validate(self) -> None:
         check_range(self.val_size, "--val-size", 0.001, 0.5)
@@ -79,6 +81,9 @@ class LanguageModelConfig:
             check_range(getattr(self, name), "--" + name.replace("_", "-"), 0.0, 0.95)
         if self.tokenizer not in ("word", "bpe"):
             raise UserError(f"--tokenizer must be word or bpe; got {self.tokenizer!r}")
+        if self.bidirectional and self.layers != 1:
+            raise UserError(f"--bidirectional needs --layers 1 (got {self.layers}): deeper, each "
+                            "fused direction would read the other's view of the future")
         if self.model not in CELLS:
             raise UserError(f"--model must be one of {', '.join(CELLS)}; got {self.model!r}")
         self.train.validate()

@@ -79,9 +79,10 @@ def token_stream(tokenizer: Tokenizer, docs: list[str]) -> np.ndarray:
 
 
 class BpttChunks(Dataset):
-    """The stream laid out as `batch_size` parallel rows; item i is the chunk
-    (inputs (batch, <=bptt), next-token targets (batch, <=bptt)) starting at column i * bptt.
-    Read in order, row r of chunk i+1 continues row r of chunk i, so the hidden state carries."""
+    """The stream laid out as `batch_size` parallel rows; item i is the chunk starting at
+    column i * bptt: inputs, next-token targets and previous tokens (for a backward language
+    model; -100, ignored, before the first token), each (batch, <=bptt). Read in order, row r
+    of chunk i+1 continues row r of chunk i, so the hidden state carries."""
 
     def __init__(self, stream: np.ndarray, batch_size: int, bptt: int) -> None:
         columns = (len(stream) - 1) // batch_size
@@ -91,14 +92,16 @@ class BpttChunks(Dataset):
         used = stream[: batch_size * columns + 1]
         self.inputs = torch.from_numpy(used[:-1].reshape(batch_size, columns))
         self.targets = torch.from_numpy(used[1:].reshape(batch_size, columns))
+        previous = np.concatenate([[-100], used[:-2]])
+        self.previous = torch.from_numpy(previous.reshape(batch_size, columns))
         self.bptt = bptt
 
     def __len__(self) -> int:
         return -(-self.inputs.size(1) // self.bptt)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         window = slice(index * self.bptt, (index + 1) * self.bptt)
-        return self.inputs[:, window], self.targets[:, window]
+        return self.inputs[:, window], self.targets[:, window], self.previous[:, window]
 
     @property
     def tokens(self) -> int:

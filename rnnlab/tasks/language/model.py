@@ -8,7 +8,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from rnnlab.models.lm import State, WordLanguageModel, detach_state, sampled_softmax_loss
+from rnnlab.models.lm import State, WordLanguageModel, sampled_softmax_loss
 from rnnlab.tasks.language.data import BpttChunks
 from rnnlab.training import SupervisedModule
 
@@ -24,23 +24,27 @@ class LanguageModelModule(SupervisedModule):
         self.frequencies = frequencies
         self._states: dict[str, State | None] = {"train": None, "val": None}
 
-    def _chunk_loss(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
-        inputs, targets = batch
+    def _chunk_loss(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        """Mean cross-entropy of the next token (and, bidirectional, of the previous one)."""
+        inputs, targets, previous = batch
         features, state = self.net.features(inputs, self._states[stage])
-        self._states[stage] = detach_state(state)
-        features, targets = features.reshape(-1, features.size(-1)), targets.reshape(-1)
+        self._states[stage] = self.net.carry(state)
+        goals = torch.stack([targets, previous][: features.size(2)], dim=2)  # (B, T, D)
+        kept = goals.reshape(-1) >= 0  # the stream's first token has no previous one
+        features = features.reshape(-1, features.size(-1))[kept]
+        goals = goals.reshape(-1)[kept]
         if stage == "train" and self.samples > 0:
-            return sampled_softmax_loss(features, targets, self.net.decoder,
+            return sampled_softmax_loss(features, goals, self.net.decoder,
                                         self.frequencies.to(features.device), self.samples)
-        return F.cross_entropy(self.net.decoder(features), targets)
+        return F.cross_entropy(self.net.decoder(features), goals)
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int
                       ) -> torch.Tensor:
         loss = self._chunk_loss(batch, "train")
         self._sums["train"].append(loss.detach())
         return loss
 
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int
                         ) -> torch.Tensor:
         loss = self._chunk_loss(batch, "val")
         self._sums["val"].append(loss.detach())
@@ -66,7 +70,7 @@ def stream_nll(net: WordLanguageModel, chunks: BpttChunks) -> float:
     net.eval()
     state, total, count = None, 0.0, 0
     for index in range(len(chunks)):
-        inputs, targets = chunks[index]
+        inputs, targets, _ = chunks[index]
         logits, state = net(inputs, state)
         total += float(F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1),
                                        reduction="sum"))

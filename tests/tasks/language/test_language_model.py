@@ -21,9 +21,10 @@ def test_bptt_chunks_are_next_token_pairs_that_continue_row_by_row():
     stream = np.arange(23)
     chunks = BpttChunks(stream, batch_size=2, bptt=4)
     assert len(chunks) == 3  # 11 columns per row: chunks of 4, 4, 3
-    inputs, targets = chunks[0]
+    inputs, targets, previous = chunks[0]
     assert inputs.tolist() == [[0, 1, 2, 3], [11, 12, 13, 14]]
     assert targets.tolist() == [[1, 2, 3, 4], [12, 13, 14, 15]]
+    assert previous.tolist() == [[-100, 0, 1, 2], [10, 11, 12, 13]]
     assert chunks[1][0][:, 0].tolist() == [4, 15]  # row r of chunk 1 continues row r of chunk 0
     assert chunks[2][0].shape == (2, 3)
 
@@ -137,3 +138,41 @@ def test_chunk_cycle_goes_on_where_the_last_epoch_stopped():
     sampler = ChunkCycle(5, per_epoch=3)
     assert [list(sampler) for _ in range(3)] == [[0, 1, 2], [3, 4, 0], [1, 2, 3]]
     assert len(sampler) == 3 and list(ChunkCycle(4)) == [0, 1, 2, 3]
+
+
+def test_bidirectional_language_model_never_lets_the_forward_direction_see_ahead():
+    torch.manual_seed(0)
+    net = WordLanguageModel(30, embed=6, hidden=8, bidirectional=True).eval()
+    tokens = torch.randint(2, 30, (2, 9))
+    changed = tokens.clone()
+    changed[:, 5:] = 3  # a different future from step 5 on
+    with torch.no_grad():
+        torch.testing.assert_close(net(tokens)[0][:, :5], net(changed)[0][:, :5])
+        features, state = net.features(tokens)
+    assert features.shape == (2, 9, 2, 6)
+    carried = net.carry(state)
+    assert carried[0][1].abs().sum() == 0 and carried[0][0].abs().sum() > 0
+    with pytest.raises(ValueError, match="one layer"):
+        WordLanguageModel(30, layers=2, bidirectional=True)
+
+
+def test_bidirectional_pretraining_initialises_both_directions_of_the_classifier(tmp_path):
+    from rnnlab.tasks.sentiment import SentimentClassifier, SentimentConfig
+    from tests.tasks.sentiment.conftest import synthetic_reviews
+
+    train = TrainConfig(epochs=4, batch_size=4, lr=0.01, device="cpu", quiet=True)
+    lm = LanguageModel(LanguageModelConfig(embed=16, hidden=32, bptt=8, min_freq=1,
+                                           bidirectional=True, train=train))
+    lm.fit(SENTENCES * 40)
+    assert lm.metrics_["lstm"]["perplexity"] < 0.5 * lm.metrics_["unigram"]["perplexity"]
+    texts = synthetic_reviews(200, seed=1)
+    lm.save(tmp_path / "lm" / "model")
+    texts.to_csv(tmp_path / "reviews.csv", index=False)
+    cfg = SentimentConfig(data=str(tmp_path / "reviews.csv"), pretrained=str(tmp_path / "lm"),
+                          train=train.__class__(epochs=1, device="cpu", quiet=True))
+    classifier = SentimentClassifier(cfg).fit()
+    assert classifier.config.bidirectional and classifier.config.network_name == \
+        "pretrained_bilstm"
+    source, target = lm.net_.body.encoder.rnn, classifier.net_.body.encoder.rnn
+    torch.testing.assert_close(target.weight_ih_l0_reverse, source.weight_ih_l0_reverse)
+    torch.testing.assert_close(target.weight_hh_l0_reverse, source.weight_hh_l0_reverse_raw)
