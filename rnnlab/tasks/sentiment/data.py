@@ -15,6 +15,7 @@ from pathlib import Path
 
 import lightning.pytorch as pl
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, Dataset
 
@@ -97,7 +98,7 @@ def read_labelled_table(path: Path, cfg: SentimentConfig) -> LabelledTexts:
     if len(missing):
         raise UserError(f"{path.name} has no label in column {cfg.label_col!r} on "
                         f"{where[missing[0]]} ({len(missing)} rows in all); fill or drop them")
-    texts = ["" if isinstance(t, float) else str(t) for t in frame[cfg.text_col]]
+    texts = ["" if pd.isna(t) else str(t) for t in frame[cfg.text_col]]
     result = LabelledTexts(texts, [_label_text(v) for v in labels], path.name, where)
     return _check_texts(result, f"column {cfg.text_col!r}")
 
