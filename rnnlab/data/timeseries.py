@@ -106,20 +106,29 @@ def future_index(last: pd.Timestamp, freq: str, steps: int) -> pd.DatetimeIndex:
     return pd.date_range(last, periods=steps + 1, freq=freq)[1:]
 
 
+def _days(stamps: np.ndarray) -> np.ndarray:
+    return stamps.astype("datetime64[D]")
+
+
+# name -> (integer field from datetime64[ns] values, period); numpy only, no pandas accessors
 CALENDAR_FIELDS = {
-    "hour": (lambda ix: ix.hour, 24),
-    "dow": (lambda ix: ix.dayofweek, 7),
-    "month": (lambda ix: ix.month - 1, 12),
-    "doy": (lambda ix: ix.dayofyear - 1, 366),
+    "hour": (lambda t: (t.astype("datetime64[h]") - _days(t)).astype(np.int64), 24),
+    "dow": (lambda t: (_days(t).astype(np.int64) + 3) % 7, 7),  # Monday = 0
+    "month": (lambda t: t.astype("datetime64[M]").astype(np.int64) % 12, 12),  # January = 0
+    "doy": (lambda t: (_days(t) - t.astype("datetime64[Y]")).astype(np.int64), 366),
 }
 
 
 def calendar_features(index: pd.DatetimeIndex, fields: list[str]) -> np.ndarray:
     """sin / cos encodings of calendar fields: (time, 2 * len(fields)), all within [-1, 1]."""
+    index = pd.DatetimeIndex(index)
+    if index.tz is not None:
+        index = index.tz_localize(None)  # the local wall-clock time decides hour and day
+    stamps = np.asarray(index, dtype="datetime64[ns]")
     columns = []
     for name in fields:
         extract, period = CALENDAR_FIELDS[name]
-        angle = 2 * np.pi * np.asarray(extract(index), dtype=np.float64) / period
+        angle = 2 * np.pi * extract(stamps).astype(np.float64) / period
         columns += [np.sin(angle), np.cos(angle)]
     return np.stack(columns, axis=1) if columns else np.zeros((len(index), 0))
 
@@ -174,9 +183,16 @@ def scaler_from_dict(state: dict | None) -> StandardScaler | MinMaxScaler | None
 
 def apply_scaler(scaler: StandardScaler | MinMaxScaler | None, values: np.ndarray,
                  inverse: bool = False) -> np.ndarray:
-    """Scale (or unscale) an array whose last axis holds the scaler's columns."""
+    """Scale (or unscale) an array whose last axis holds the scaler's columns.
+
+    The fitted scikit-learn parameters are applied with numpy directly (the same affine map as
+    `transform` / `inverse_transform`), which keeps a single forecast in the microseconds.
+    """
     if scaler is None:
         return values
-    flat = values.reshape(-1, values.shape[-1])
-    out = scaler.inverse_transform(flat) if inverse else scaler.transform(flat)
-    return out.reshape(values.shape)
+    if isinstance(scaler, StandardScaler):
+        shift, scale = scaler.mean_, scaler.scale_  # x' = (x - mean) / scale
+        return values * scale + shift if inverse else (values - shift) / scale
+    if inverse:
+        return (values - scaler.min_) / scaler.scale_
+    return values * scaler.scale_ + scaler.min_

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from rnnlab.config import TrainConfig
 from rnnlab.data.timeseries import gather
@@ -160,3 +161,68 @@ def test_variants_fit_predict_and_round_trip(changes, frame, tmp_path):
     pd.testing.assert_frame_equal(Forecaster.load(tmp_path).predict(data), table)
     if cfg.log:
         assert (forecasts > 0).all() and math.isfinite(table.iloc[0, 0])
+
+
+# -- ensembles, refit, highway ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ensemble_refit(frame) -> Forecaster:
+    cfg = CFG.replace(ensemble=3, refit=True)
+    return Forecaster(cfg).fit(frame, source="tiny.csv")
+
+
+def test_ensemble_averages_members_that_differ(ensemble_refit):
+    members = ensemble_refit.net_.members
+    assert len(members) == 3
+    x = torch.randn(4, 14, ensemble_refit.n_inputs_)
+    with torch.no_grad():
+        outputs = torch.stack([m(x) for m in members])
+        assert not torch.allclose(outputs[0], outputs[1])  # different initialisations
+        torch.testing.assert_close(ensemble_refit.net_(x), outputs.mean(dim=0))
+
+
+def test_refit_retrains_on_training_and_validation_windows(ensemble_refit):
+    first, refit = ensemble_refit.fit_results_
+    assert refit.epochs == first.best_epoch + 1  # the epochs early stopping chose
+    assert refit.best_epoch is None  # no monitoring: the final weights are kept
+    assert ensemble_refit.fit_result_.seconds == pytest.approx(first.seconds + refit.seconds)
+
+
+def test_refit_intervals_come_from_the_held_out_fit(ensemble_refit):
+    """The validation windows are training data after a refit; the residuals behind the
+    intervals must still be those of the early-stopped, held-out networks."""
+    series, origins = ensemble_refit.series_, ensemble_refit.val_origins()
+    in_sample = np.abs(ensemble_refit.forecast(series, origins) - gather(series.targets,
+                                                                          origins, 0, 3))
+    assert not np.allclose(in_sample, ensemble_refit.val_abs_residuals_)
+
+
+def test_ensemble_round_trips_through_save_and_load(ensemble_refit, frame, tmp_path):
+    ensemble_refit.save(tmp_path / "model")
+    loaded = Forecaster.load(tmp_path / "model")
+    pd.testing.assert_frame_equal(loaded.predict(frame), ensemble_refit.predict(frame))
+
+
+def test_highway_is_a_linear_map_of_the_target_window():
+    from rnnlab.tasks.forecasting.model import ForecastNet
+
+    torch.manual_seed(0)
+    net = ForecastNet(n_inputs=1, n_targets=1, lookback=5, steps=2, hidden=4).eval()
+    without = ForecastNet(n_inputs=1, n_targets=1, lookback=5, steps=2, hidden=4,
+                          highway=False).eval()
+    assert net.highway is not None and without.highway is None
+    x = torch.randn(3, 5, 1)
+    with torch.no_grad():
+        base = net(x)
+        net.highway.weight.zero_()
+        net.highway.bias.zero_()
+        shifted = net(x)
+        expected = base - shifted  # the highway's contribution, relative to the last value
+        level = x[:, -1:, :1]
+        weight = torch.randn_like(net.highway.weight)
+        net.highway.weight.copy_(weight)
+        got = net(x) - shifted
+    relative = (x[:, :, 0] - level[:, :, 0])  # window normalised by its last value
+    torch.testing.assert_close(got, (relative @ weight.T).view(3, 2, 1))
+    assert expected.abs().sum() > 0
