@@ -105,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the "
               "traceback)", file=sys.stderr)
         return 1
+    finally:
+        runs.set_command(None)
 
 
 def console_main() -> None:

@@ -82,9 +82,10 @@ def to_jsonable(value: Any) -> Any:
 _COMMAND: list[str] = []
 
 
-def set_command(command: str) -> None:
-    """Record the command line being run (the CLI calls this; config.yaml stores it)."""
-    _COMMAND[:] = [command]
+def set_command(command: str | None) -> None:
+    """Record the command line being run (the CLI sets it for the duration of one command;
+    config.yaml stores it). None clears it: API calls then record the host's command line."""
+    _COMMAND[:] = [command] if command else []
 
 
 def current_command() -> str:
