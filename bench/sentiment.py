@@ -36,6 +36,8 @@ IMDB_LM = ["--max-vocab", "30000", "--embed", "128", "--hidden", "256", "--bptt"
            "--batch-size", "64", "--lr", "0.002", "--weight-drop", "0.2",
            "--sampled-softmax", "2048", "--epoch-tokens", "2000000", "--val-size", "0.02",
            "--epochs", "40", "--patience", "3"]
+IMDB_BILM = ["--bidirectional", "--max-vocab", "50000", "--embed", "128", "--hidden", "128",
+             *IMDB_LM[6:]]
 IMDB_FINETUNE = ["--pooling", "concat", "--max-len", "400", "--keep", "both", "--max-vocab",
                  "50000", "--dropout", "0.4", "--embed-dropout", "0.1", "--input-dropout",
                  "0.2", "--batch-size", "64", "--lr", "0.002", "--epochs", "12", "--patience",
@@ -99,6 +101,20 @@ def imdb(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
         wall = run(["sentiment", "fit", *timed, *IMDB_FINETUNE, "--pretrained", out / "imdb-lm",
                     "--out", out / "imdb-pretrained"], log)
         rows += rows_of(out / "imdb-pretrained" / "metrics.json", wall, networks_only=True)
+    if "bilm" in steps:
+        wall = run(["lm", "pretrain", "--data", data / "train.csv.gz", "--text-col", "text",
+                    "--seed", str(options.seed), "--device", "cpu", "--max-time", budget,
+                    "--overwrite", "--quiet", *IMDB_BILM, "--out", out / "imdb-bilm"], log)
+        record = json.loads((out / "imdb-bilm" / "metrics.json").read_text())
+        rows.append({"model": "bidirectional lm pretraining", "perplexity":
+                     record["test"]["lstm"]["perplexity"], "kn_bigram_perplexity":
+                     record["test"]["kn_bigram"]["perplexity"],
+                     "seconds": record["train_seconds"], "wall_seconds": wall,
+                     "epochs": record["epochs"]})
+    if "pretrained-bi" in steps:
+        wall = run(["sentiment", "fit", *timed, *IMDB_FINETUNE, "--pretrained", out / "imdb-bilm",
+                    "--out", out / "imdb-pretrained-bi"], log)
+        rows += rows_of(out / "imdb-pretrained-bi" / "metrics.json", wall, networks_only=True)
     if "curve" in steps:
         curve = [*common, *IMDB_SCRATCH, "--max-time", str(options.curve_budget), "--epochs",
                  "40", "--patience", "5"]
