@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import Sampler
+from torch.utils.data import BatchSampler
 
 PAD, UNK, EOS = "<pad>", "<unk>", "<eos>"
 PAD_ID, UNK_ID = 0, 1
@@ -246,22 +246,31 @@ def tokenizer_from_dict(state: dict) -> Tokenizer:
 
 
 # -- batching: similar lengths together, padded + lengths for packing --------------------------
-class BucketBatchSampler(Sampler[list[int]]):
+class BucketBatchSampler(BatchSampler):
     """Batches of similar length: shuffle, cut into pools of `pool` batches, sort each pool by
-    length, cut it into batches and shuffle the batches. A new order every epoch (seeded)."""
+    length, cut it into batches and shuffle the batches. A new order every epoch (seeded).
+    `shuffle=False`: batches of the items sorted by length, longest first (evaluation).
+
+    It draws its items from `sampler` (default: every item). It is a `BatchSampler`, so under
+    DDP Lightning hands it a `DistributedSampler` and each process buckets its own share.
+    """
 
     def __init__(self, lengths: Sequence[int], batch_size: int, shuffle: bool = True,
-                 pool: int = 50, seed: int = 0) -> None:
+                 pool: int = 50, seed: int = 0, sampler: Iterable[int] | None = None,
+                 drop_last: bool = False) -> None:
+        super().__init__(range(len(lengths)) if sampler is None else sampler, batch_size,
+                         drop_last)
         self.lengths = np.asarray(lengths)
-        self.batch_size, self.shuffle, self.pool, self.seed = batch_size, shuffle, pool, seed
+        self.shuffle, self.pool, self.seed = shuffle, pool, seed
         self.epoch = 0
 
     def batches(self, epoch: int = 0) -> list[list[int]]:
         """The batches (lists of item indices) of one epoch."""
+        items = np.fromiter(iter(self.sampler), dtype=np.int64)
         if not self.shuffle:
-            return length_sorted_batches(self.lengths, self.batch_size)
+            return length_sorted_batches(self.lengths[items], self.batch_size, items)
         rng = np.random.default_rng([self.seed, epoch])
-        order = rng.permutation(len(self.lengths))
+        order = items[rng.permutation(len(items))]
         size = self.batch_size * self.pool
         result = []
         for start in range(0, len(order), size):
@@ -269,6 +278,8 @@ class BucketBatchSampler(Sampler[list[int]]):
             chunk = chunk[np.argsort(-self.lengths[chunk], kind="stable")]
             result += [chunk[i:i + self.batch_size].tolist()
                        for i in range(0, len(chunk), self.batch_size)]
+        if self.drop_last:
+            result = [batch for batch in result if len(batch) == self.batch_size]
         return [result[i] for i in rng.permutation(len(result))]
 
     def __iter__(self) -> Iterator[list[int]]:
@@ -277,12 +288,16 @@ class BucketBatchSampler(Sampler[list[int]]):
         return iter(batches)
 
     def __len__(self) -> int:
-        return -(-len(self.lengths) // self.batch_size)
+        items = len(self.sampler)  # type: ignore[arg-type]
+        return items // self.batch_size if self.drop_last else -(-items // self.batch_size)
 
 
-def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
-    """Deterministic batches for evaluation: all items sorted by length, longest first."""
-    order = np.argsort(-np.asarray(lengths), kind="stable")
+def length_sorted_batches(lengths: Sequence[int], batch_size: int,
+                          items: Sequence[int] | None = None) -> list[list[int]]:
+    """Deterministic batches for evaluation: the items (default 0..n-1; `lengths` are theirs)
+    sorted by length, longest first."""
+    items = np.arange(len(lengths)) if items is None else np.asarray(items)
+    order = items[np.argsort(-np.asarray(lengths), kind="stable")]
     return [order[i:i + batch_size].tolist() for i in range(0, len(order), batch_size)]
 
 

@@ -91,6 +91,17 @@ def test_bucket_sampler_covers_every_item_once_reproducibly_with_little_padding(
     assert padding_ratio(lengths, evaluation) < bucketed
 
 
+def test_bucket_sampler_buckets_only_the_share_its_sampler_gives_it():
+    # under DDP Lightning passes a DistributedSampler: each process buckets its own share
+    lengths = np.random.default_rng(2).integers(1, 300, 1000)
+    share = BucketBatchSampler(lengths, 16, seed=3, sampler=range(1, 1000, 2))
+    assert sorted(i for batch in share.batches(0) for i in batch) == list(range(1, 1000, 2))
+    assert len(share) == 32
+    ordered = BucketBatchSampler(lengths, 16, shuffle=False, sampler=range(0, 1000, 2))
+    firsts = [lengths[batch[0]] for batch in ordered.batches(0)]
+    assert firsts == sorted(firsts, reverse=True)
+
+
 def test_collate_pads_with_pad_id_and_returns_lengths():
     tokens, lengths, labels = collate_padded([([5, 6, 7], 1), ([8], 0)])
     assert tokens.tolist() == [[5, 6, 7], [8, PAD_ID, PAD_ID]]

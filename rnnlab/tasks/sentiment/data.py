@@ -25,7 +25,6 @@ from rnnlab.data.text import (
     BucketBatchSampler,
     Tokenizer,
     collate_padded,
-    length_sorted_batches,
     truncate,
 )
 from rnnlab.errors import UserError, check_columns, check_file
@@ -280,8 +279,7 @@ class EncodedTexts(Dataset):
 def loader(data: EncodedTexts, batch_size: int, shuffle: bool = False, seed: int = 0
            ) -> DataLoader:
     """Length-bucketed batches (shuffled for training, sorted for evaluation)."""
-    sampler = (BucketBatchSampler(data.lengths, batch_size, shuffle=True, seed=seed) if shuffle
-               else length_sorted_batches(data.lengths, batch_size))
+    sampler = BucketBatchSampler(data.lengths, batch_size, shuffle=shuffle, seed=seed)
     return DataLoader(data, batch_sampler=sampler, collate_fn=collate_padded)
 
 
