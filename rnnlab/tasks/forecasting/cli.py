@@ -92,6 +92,8 @@ def data_options(
                                       rich_help_panel="Evaluation")] = None,
     arima_order: Annotated[str | None, Opt(help="Fix ARIMA as p,d,q[,P,D,Q] (default: AIC).",
                                            rich_help_panel="Evaluation")] = None,
+    arima_budget: Annotated[float, Opt(help="Seconds for ARIMA's stepwise order search.",
+                                       rich_help_panel="Evaluation")] = 60.0,
 ) -> None:
     """Parameters only: the forecasting options of fit, compare and backtest."""
 

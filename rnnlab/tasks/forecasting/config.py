@@ -49,6 +49,7 @@ class ForecastConfig:
     level: float = 0.9  # prediction-interval level (split-conformal on validation residuals)
     season: int | None = None  # seasonal period m; None: inferred from the frequency
     arima_order: tuple[int, ...] | None = None  # (p,d,q) or (p,d,q,P,D,Q); None: chosen by AIC
+    arima_budget: float = 60.0  # seconds for the ARIMA order search (best model so far is kept)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,6 +86,7 @@ class ForecastConfig:
         check_range(self.ensemble, "--ensemble", 1)
         check_range(self.dropout, "--dropout", 0.0, 0.95)
         check_range(self.level, "--level", 0.5, 0.999)
+        check_range(self.arima_budget, "--arima-budget", 1)
         check_range(self.test_size, "--test-size", 0.01)
         check_range(self.val_size, "--val-size", 0.01)
         if self.test_stride is not None:

@@ -48,7 +48,8 @@ def evaluate(
         metrics[name] = forecast_metrics(truth, point, last, reference.mase_scale_,
                                          *intervals[name])
     baseline_forecasts, notes = all_baselines(
-        series.targets, origins, horizon, reference.season_, fit_end, cfg.arima_order, cfg.log
+        series.targets, origins, horizon, reference.season_, fit_end, cfg.arima_order, cfg.log,
+        cfg.arima_budget,
     )
     for name, point in baseline_forecasts.items():
         forecasts[name] = point

@@ -109,7 +109,19 @@ def test_arima_uses_no_data_after_the_origin_and_fit_end():
 def test_arima_chooses_an_order_by_itself():
     forecasts, names = arima(_ar1(60), np.array([50, 55]), 2, season=1, fit_end=45)
     assert forecasts.shape == (2, 2, 1) and np.isfinite(forecasts).all()
-    assert re.fullmatch(r"ARIMA\(\d,\d,\d\)", names[0])
+    assert re.fullmatch(r"ARIMA\(\d,\d,\d\); \d+ models searched", names[0])
+
+
+def test_arima_search_finds_an_ar2_process_and_respects_its_time_budget():
+    rng = np.random.default_rng(3)
+    y = np.zeros(400)
+    for t in range(2, 400):  # y_t = 0.6 y_{t-1} - 0.3 y_{t-2} + e_t
+        y[t] = 0.6 * y[t - 1] - 0.3 * y[t - 2] + rng.normal()
+    _, names = arima(y[:, None], np.array([390]), 1, season=1, fit_end=380)
+    p, d, q = map(int, re.match(r"ARIMA\((\d),(\d),(\d)\)", names[0]).groups())
+    assert d == 0 and p >= 2  # the stepwise search climbs from the start models to AR(2)
+    _, hurried = arima(y[:, None], np.array([390]), 1, season=1, fit_end=380, budget=1e-6)
+    assert "search stopped at the 0 s budget after 1 model" in hurried[0]
 
 
 def test_seasonal_arima_name_and_log_forecasts_are_positive():
@@ -117,7 +129,7 @@ def test_seasonal_arima_name_and_log_forecasts_are_positive():
     y = (50 + 10 * np.sin(2 * np.pi * t / 4) + t + np.random.default_rng(1).normal(0, 1, 48))
     forecasts, names = arima(y[:, None], np.array([40, 44]), 4, season=4, fit_end=36,
                              order=(0, 1, 1, 0, 1, 1), log=True)
-    assert names == ["ARIMA(0,1,1)(0,1,1)[4]"]
+    assert names == ["ARIMA(0,1,1)(0,1,1)[4] on log"]
     assert forecasts.shape == (2, 4, 1) and (forecasts > 0).all()
     # the seasonal pattern is carried on: peaks follow the season of the data
     assert np.argmax(forecasts[0, :, 0]) == np.argmax(y[40:44])
