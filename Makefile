@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/rnnlab forecast fit --data airline-passengers --time-col Month --target Passengers \
-		--lookback 36 --horizon 12 --log --hidden 32 --loss mae --ensemble 5 --refit \
+		--lookback 36 --horizon 12 --log --ensemble 5 --refit \
 		--batch-size 8 --seed 0 --out runs/demo-airline --overwrite
 
 test: $(STAMP)

@@ -33,7 +33,13 @@ from rnnlab.tasks.forecasting.data import (
     make_split,
 )
 from rnnlab.tasks.forecasting.metrics import conformal_halfwidth, mase_scale
-from rnnlab.tasks.forecasting.model import ForecastEnsemble, ForecastModule, ForecastNet
+from rnnlab.tasks.forecasting.model import (
+    RIDGE_PENALTIES,
+    ForecastEnsemble,
+    ForecastModule,
+    ForecastNet,
+    ridge_autoregression,
+)
 from rnnlab.training import FitResult, fit_module, seed_everything
 
 
@@ -100,11 +106,21 @@ class Forecaster:
 
     def _train(self, train: WindowTensors, val: WindowTensors, epochs: int,
                monitor: str | None) -> tuple[ForecastEnsemble, FitResult]:
-        """Train `config.ensemble` networks (one loop, different initialisations)."""
+        """Train `config.ensemble` networks (one loop, different initialisations), each
+        starting from the ridge autoregression when the highway is on."""
         cfg = self.config
         seed_everything(cfg.train.seed)
         net = ForecastEnsemble([self._build_net(self.n_inputs_) for _ in range(cfg.ensemble)])
-        module = ForecastModule(net, cfg.loss, cfg.train.lr, cfg.train.weight_decay)
+        if cfg.highway:
+            # the penalty is chosen on the validation part once; a refit reuses it
+            penalties = (self.ridge_penalty_,) if monitor is None else RIDGE_PENALTIES
+            weight, bias, self.ridge_penalty_ = ridge_autoregression(
+                net.members[0], (train.inputs, train.targets), (val.inputs, val.targets),
+                penalties)
+            for member in net.members:
+                member.start_from_linear(weight, bias)
+        module = ForecastModule(net, cfg.loss, cfg.train.lr, cfg.train.weight_decay,
+                                anneal=monitor is None)
         datamodule = WindowDataModule(train, val, cfg.train.batch_size)
         result = fit_module(module, datamodule, replace(cfg.train, epochs=epochs), monitor=monitor)
         return net.eval(), result

@@ -16,6 +16,7 @@ from rnnlab.models.encoder import RecurrentEncoder
 from rnnlab.training import SupervisedModule
 
 LOSSES = {"mse": F.mse_loss, "mae": F.l1_loss, "huber": F.smooth_l1_loss}
+RIDGE_PENALTIES = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)  # per window, on scaled values
 
 
 class ForecastNet(nn.Module):
@@ -53,6 +54,24 @@ class ForecastNet(nn.Module):
         # autoregression misses, which matters on short seasonal series.
         self.highway = nn.Linear(lookback * n_targets, steps * n_targets) if highway else None
 
+    def highway_inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(what the highway reads: (batch, lookback * k), the level added back: (batch, 1, k))."""
+        k = self.n_targets
+        level = x[:, -1:, :k] if self.window_norm == "last" else torch.zeros_like(x[:, -1:, :k])
+        return (x[:, :, :k] - level).reshape(x.size(0), -1), level
+
+    @torch.no_grad()
+    def start_from_linear(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
+        """Start as a given linear autoregression: highway = (weight, bias), recurrent head = 0.
+
+        The recurrent part then only learns corrections, and early stopping can keep the
+        linear model when the corrections do not help on the validation part.
+        """
+        self.highway.weight.copy_(weight)
+        self.highway.bias.copy_(bias)
+        self.head.weight.zero_()
+        self.head.bias.zero_()
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         k, batch = self.n_targets, x.size(0)
         if self.window_norm == "last":
@@ -67,6 +86,35 @@ class ForecastNet(nn.Module):
             out = out + self.highway(x[:, :, :k].reshape(batch, -1))
         out = out.view(batch, self.steps, k)
         return out + level if self.window_norm == "last" else out
+
+
+@torch.no_grad()
+def ridge_autoregression(
+    net: ForecastNet, train: tuple[torch.Tensor, torch.Tensor],
+    val: tuple[torch.Tensor, torch.Tensor], penalties: tuple[float, ...] = RIDGE_PENALTIES,
+) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Closed-form ridge regression of the target steps on the target window, in the highway's
+    coordinates; the penalty with the lowest validation MSE wins. Returns weight, bias, penalty.
+    """
+    def design(inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        window, level = net.highway_inputs(inputs)
+        return torch.cat([window, torch.ones(len(window), 1)], dim=1).double(), level
+
+    x_train, level = design(train[0])
+    y_train = (train[1] - level).reshape(len(x_train), -1).double()
+    x_val, val_level = design(val[0])
+    gram, moment = x_train.T @ x_train, x_train.T @ y_train
+    eye = torch.eye(gram.shape[0], dtype=gram.dtype)
+    eye[-1, -1] = 0  # the intercept is not penalised
+    best = None
+    for penalty in penalties:
+        solution = torch.linalg.solve(gram + penalty * len(x_train) * eye, moment)
+        predicted = (x_val @ solution).view(val[1].shape).float() + val_level
+        error = float(F.mse_loss(predicted, val[1]))
+        if best is None or error < best[0]:
+            best = (error, solution, penalty)
+    _, solution, penalty = best
+    return solution[:-1].T.float(), solution[-1].float(), penalty
 
 
 class ForecastEnsemble(nn.Module):
@@ -93,10 +141,20 @@ class ForecastModule(SupervisedModule):
     """
 
     def __init__(self, net: ForecastEnsemble, loss: str = "mse", lr: float = 1e-3,
-                 weight_decay: float = 0.0) -> None:
+                 weight_decay: float = 0.0, anneal: bool = False) -> None:
         super().__init__(lr=lr, weight_decay=weight_decay)
         self.net = net
         self.loss_fn = LOSSES[loss]
+        self.anneal = anneal
+
+    def configure_optimizers(self) -> dict:
+        """Adam; with `anneal` (a refit of known length, no early stopping to pick a good
+        epoch) the learning rate decays to zero on a cosine, so the last weights are settled."""
+        optimizer = super().configure_optimizers()
+        if not self.anneal:
+            return {"optimizer": optimizer}
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, self.trainer.max_epochs)
+        return {"optimizer": optimizer, "lr_scheduler": schedule}
 
     def loss(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         inputs, targets = batch

@@ -97,3 +97,36 @@ def test_lstm_learns_a_noisy_sine_wave():
     assert result.metrics["lstm"]["mase"] < 0.5, result.metrics
     assert result.metrics["naive"]["mase"] > 0.8
     assert result.best == "lstm"
+
+
+def test_ridge_autoregression_recovers_a_linear_process_and_the_net_starts_from_it():
+    from rnnlab.tasks.forecasting.model import ForecastNet, ridge_autoregression
+
+    torch.manual_seed(0)
+    # windows of an exactly linear map: next two steps = A @ (window - last) + last + 0.5
+    weight = torch.randn(2, 6) * 0.3
+    weight[:, -1] = 0  # the last step minus itself is always 0: its weight is not identified
+    windows = torch.randn(200, 6, 1)
+    level = windows[:, -1:, :]
+    targets = ((windows - level)[:, :, 0] @ weight.T + 0.5).unsqueeze(-1) + level
+    net = ForecastNet(n_inputs=1, n_targets=1, lookback=6, steps=2, hidden=4).eval()
+    fitted_weight, bias, penalty = ridge_autoregression(
+        net, (windows[:150], targets[:150]), (windows[150:], targets[150:]))
+    assert penalty == 1e-4  # noiseless data: the weakest penalty predicts validation best
+    torch.testing.assert_close(fitted_weight, weight, atol=1e-3, rtol=1e-3)
+    torch.testing.assert_close(bias, torch.full((2,), 0.5), atol=1e-3, rtol=1e-3)
+    net.start_from_linear(fitted_weight, bias)
+    with torch.no_grad():
+        torch.testing.assert_close(net(windows[150:]), targets[150:], atol=1e-3, rtol=1e-3)
+
+
+def test_noisy_validation_picks_a_stronger_penalty():
+    from rnnlab.tasks.forecasting.model import ForecastNet, ridge_autoregression
+
+    torch.manual_seed(1)
+    windows = torch.randn(40, 30, 1)  # few windows, many inputs, targets unrelated noise
+    targets = torch.randn(40, 1, 1)
+    net = ForecastNet(n_inputs=1, n_targets=1, lookback=30, steps=1, hidden=4)
+    _, _, penalty = ridge_autoregression(net, (windows[:25], targets[:25]),
+                                         (windows[25:], targets[25:]))
+    assert penalty == 1.0  # the strongest penalty generalises best when there is no signal
