@@ -110,9 +110,11 @@ def build_trainer(
     monitor: str | None = "val_loss",
     mode: str = "min",
     extra_callbacks: list[Callback] | None = None,
+    trainer_clips: bool = True,
 ) -> tuple[pl.Trainer, ModelCheckpoint | None, History]:
     """The Trainer every job uses: early stopping and a best-only checkpoint on `monitor`
-    (`monitor=None`: a fixed number of epochs, the final weights are kept)."""
+    (`monitor=None`: a fixed number of epochs, the final weights are kept).
+    `trainer_clips=False` for modules that optimise manually and clip gradients themselves."""
     checkpoint, history = None, History()
     callbacks: list[Callback] = [history, *(extra_callbacks or [])]
     if monitor is not None:
@@ -128,7 +130,7 @@ def build_trainer(
         devices=cfg.devices,
         strategy=cfg.strategy,
         num_nodes=cfg.num_nodes,
-        gradient_clip_val=cfg.clip,
+        gradient_clip_val=cfg.clip if trainer_clips else None,
         callbacks=callbacks,
         logger=False,
         enable_checkpointing=monitor is not None,
@@ -168,7 +170,10 @@ def fit_module(
     """
     seed_everything(cfg.seed)
     with tempfile.TemporaryDirectory(prefix="rnnlab-ckpt-") as checkpoint_dir:
-        trainer, checkpoint, history = build_trainer(cfg, Path(checkpoint_dir), monitor, mode)
+        trainer, checkpoint, history = build_trainer(
+            cfg, Path(checkpoint_dir), monitor, mode,
+            trainer_clips=module.automatic_optimization,
+        )
         started = time.perf_counter()
         trainer.fit(module, datamodule=datamodule)
         seconds = time.perf_counter() - started

@@ -42,6 +42,8 @@ from rnnlab.tasks.forecasting.model import (
 )
 from rnnlab.training import FitResult, fit_module, seed_everything
 
+STEPS_PER_CALL = 8  # optimizer steps per Lightning training step (see ForecastModule)
+
 
 class Forecaster:
     """A forecasting network with its preprocessing, fitted on the training part of a series.
@@ -120,8 +122,10 @@ class Forecaster:
             for member in net.members:
                 member.start_from_linear(weight, bias)
         module = ForecastModule(net, cfg.loss, cfg.train.lr, cfg.train.weight_decay,
-                                anneal=monitor is None)
-        datamodule = WindowDataModule(train, val, cfg.train.batch_size)
+                                anneal=monitor is None, clip=cfg.train.clip,
+                                batch_size=cfg.train.batch_size)
+        datamodule = WindowDataModule(train, val, cfg.train.batch_size,
+                                      steps_per_call=STEPS_PER_CALL)
         result = fit_module(module, datamodule, replace(cfg.train, epochs=epochs), monitor=monitor)
         return net.eval(), result
 

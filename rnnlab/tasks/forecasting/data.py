@@ -323,20 +323,21 @@ class WindowDataModule(pl.LightningDataModule):
 
     An epoch is at least `min_steps` batches: a short series is cycled through several
     shuffles per epoch, so early stopping and the per-epoch validation are not paid every
-    couple of steps.
+    couple of steps. Each training item holds `steps_per_call` consecutive batches of the
+    shuffle, which the module splits into as many optimizer steps (see ForecastModule).
     """
 
     def __init__(self, train: WindowTensors, val: WindowTensors, batch_size: int,
-                 min_steps: int = 20) -> None:
+                 min_steps: int = 20, steps_per_call: int = 1) -> None:
         super().__init__()
         self.train, self.val, self.batch_size = train, val, batch_size
-        self.min_steps = min_steps
+        self.min_steps, self.steps_per_call = min_steps, steps_per_call
 
     def train_dataloader(self) -> DataLoader:
         repeats = max(1, -(-self.min_steps * self.batch_size // max(len(self.train), 1)))
         sampler = RandomSampler(self.train, num_samples=repeats * len(self.train))
-        return DataLoader(self.train, batch_size=self.batch_size, sampler=sampler,
-                          collate_fn=_keep_batch)
+        return DataLoader(self.train, batch_size=self.batch_size * self.steps_per_call,
+                          sampler=sampler, collate_fn=_keep_batch)
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.val, batch_size=max(self.batch_size, 256), collate_fn=_keep_batch)

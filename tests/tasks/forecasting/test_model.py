@@ -130,3 +130,24 @@ def test_noisy_validation_picks_a_stronger_penalty():
     _, _, penalty = ridge_autoregression(net, (windows[:25], targets[:25]),
                                          (windows[25:], targets[25:]))
     assert penalty == 1.0  # the strongest penalty generalises best when there is no signal
+
+
+def test_one_optimizer_step_per_batch_even_with_several_batches_per_training_item():
+    """The module optimises manually over items of `steps_per_call` batches; the number of
+    optimizer steps must be what plain batching would give (40 windows / batch 4 = 10)."""
+    import lightning.pytorch as pl
+
+    from rnnlab.tasks.forecasting.data import WindowDataModule, WindowTensors
+    from rnnlab.tasks.forecasting.model import ForecastEnsemble, ForecastModule, ForecastNet
+
+    torch.manual_seed(0)
+    data = WindowTensors(np.random.randn(40, 5, 1), np.random.randn(40, 2, 1))
+    module = ForecastModule(ForecastEnsemble([ForecastNet(1, 1, 5, 2, hidden=4)]), clip=1.0,
+                            batch_size=4)
+    datamodule = WindowDataModule(data, data, batch_size=4, min_steps=1, steps_per_call=3)
+    trainer = pl.Trainer(max_epochs=2, accelerator="cpu", logger=False,
+                         enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False, num_sanity_val_steps=0)
+    trainer.fit(module, datamodule=datamodule)
+    assert trainer.global_step == 20  # 2 epochs x 10 batches, from 2 x 4 training items
+    assert len(datamodule.train_dataloader()) == 4  # ceil(40 / 12) items per epoch
