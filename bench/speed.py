@@ -122,7 +122,10 @@ def main() -> None:
           f"torch threads {torch.get_num_threads()}, median of {args.repeats}")
     print(f"bare PyTorch loop: {b:.2f} s  {n / b:,.0f} windows/s")
     print(f"rnnlab (Lightning): {o:.2f} s  {n / o:,.0f} windows/s")
-    print(f"rnnlab overhead: {100 * (o / b - 1):+.1f}%")
+    paired = statistics.median(x / y for x, y in zip(ours, bare, strict=True))
+    print(f"rnnlab overhead: {100 * (o / b - 1):+.1f}% (median of the paired ratios: "
+          f"{100 * (paired - 1):+.1f}%; fastest runs: {min(bare):.2f} s vs {min(ours):.2f} s, "
+          f"{100 * (min(ours) / min(bare) - 1):+.1f}%)")
     print(f"rnnlab with the progress bar: {p:.2f} s  {n / p:,.0f} windows/s  "
           f"({100 * (p / b - 1):+.1f}%)")
     print("all runs (bare, rnnlab, rnnlab + progress bar):", [f"{x:.2f}" for x in bare],

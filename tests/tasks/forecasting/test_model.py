@@ -151,3 +151,25 @@ def test_one_optimizer_step_per_batch_even_with_several_batches_per_training_ite
     trainer.fit(module, datamodule=datamodule)
     assert trainer.global_step == 20  # 2 epochs x 10 batches, from 2 x 4 training items
     assert len(datamodule.train_dataloader()) == 4  # ceil(40 / 12) items per epoch
+
+
+def test_training_restores_the_best_validation_checkpoint():
+    """Early stopping keeps training past the best epoch; the weights handed back must be the
+    best epoch's (its checkpoint), not the last ones: their validation loss is the minimum."""
+    from rnnlab.tasks.forecasting.data import WindowDataModule, WindowTensors
+    from rnnlab.tasks.forecasting.model import ForecastEnsemble
+    from rnnlab.training import fit_module
+
+    rng = np.random.default_rng(0)
+    train = WindowTensors(rng.normal(size=(64, 6, 1)), rng.normal(size=(64, 1, 1)))
+    val = WindowTensors(rng.normal(size=(32, 6, 1)), rng.normal(size=(32, 1, 1)))
+    module = ForecastModule(ForecastEnsemble([ForecastNet(1, 1, 6, 1, hidden=16)]), lr=0.05,
+                            clip=1.0, batch_size=8)  # noise targets: it overfits at once
+    cfg = TrainConfig(epochs=8, patience=8, batch_size=8, quiet=True, device="cpu")
+    result = fit_module(module, WindowDataModule(train, val, 8, min_steps=1, steps_per_call=3),
+                        cfg)
+    val_losses = [row["val_loss"] for row in result.history]
+    assert len(val_losses) == 8 and result.best_epoch != 7  # the last epoch was not the best
+    with torch.no_grad():
+        restored = F.mse_loss(module.net(val.inputs), val.targets).item()
+    assert restored == pytest.approx(min(val_losses), rel=1e-5)
