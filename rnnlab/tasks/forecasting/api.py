@@ -190,6 +190,17 @@ class Forecaster:
         return conformal_halfwidth(self.val_abs_residuals_,
                                    self.config.level if level is None else level)
 
+    def interval_note(self, level: float | None = None) -> str | None:
+        """A warning when too few validation forecasts back the interval: split-conformal
+        needs ceil((n + 1) * level) <= n of them to promise `level` coverage."""
+        level = self.config.level if level is None else level
+        n = len(self.val_abs_residuals_)
+        if np.ceil((n + 1) * level) <= n:
+            return None
+        needed = int(np.ceil(level / (1 - level) - 1e-9))
+        return (f"{level:.0%} interval from only {n} validation forecasts (>= {needed} "
+                "needed for its coverage): widen --val-size")
+
     def predict(self, data: pd.DataFrame | str | Path, level: float | None = None) -> pd.DataFrame:
         """Forecast the H steps after the end of `data` (a table with the training columns).
 

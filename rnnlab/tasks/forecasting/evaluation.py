@@ -54,6 +54,9 @@ def evaluate(
     for name, point in baseline_forecasts.items():
         forecasts[name] = point
         metrics[name] = forecast_metrics(truth, point, last, reference.mase_scale_)
+    for name, forecaster in forecasters.items():
+        if note := forecaster.interval_note():
+            notes[name] = note
     best, sentence = verdict(metrics, list(forecasters))
     return Evaluation(origins, truth, forecasts, intervals, metrics, notes, best, sentence)
 

@@ -64,6 +64,13 @@ def test_halfwidth_is_the_conformal_quantile_of_validation_residuals(fitted):
     np.testing.assert_allclose(fitted.halfwidth(0.5), ordered[5])  # ceil(11 * 0.5) = 6th
 
 
+def test_interval_note_warns_when_too_few_residuals_back_the_level(fitted):
+    assert fitted.interval_note(0.9) is None  # 10 residuals: ceil(11 * 0.9) = 10 <= 10
+    note = fitted.interval_note(0.95)  # ceil(11 * 0.95) = 11 > 10
+    assert note == ("95% interval from only 10 validation forecasts (>= 19 needed for its "
+                    "coverage): widen --val-size")
+
+
 def test_predict_gives_the_next_h_dates_with_intervals(fitted, frame):
     table = fitted.predict(frame)
     assert list(table.index) == list(pd.date_range("2000-04-30", periods=3, freq="D"))
