@@ -9,6 +9,7 @@ import sys
 import typer
 
 from rnnlab import runs
+from rnnlab.cli_common import new_app
 from rnnlab.errors import UserError
 
 try:  # typer >= 0.26 ships its own copy of click
@@ -16,7 +17,7 @@ try:  # typer >= 0.26 ships its own copy of click
 except ImportError:  # pragma: no cover - older typer uses click itself
     import click.exceptions as click_exceptions
 
-app = typer.Typer(
+app = new_app(
     name="rnnlab",
     help="Train, evaluate and explain recurrent neural networks beside honest baselines.\n\n"
          "Example: rnnlab forecast fit --data airline-passengers --time-col Month "
@@ -25,7 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-datasets_app = typer.Typer(help="Bundled and downloadable data sets.", no_args_is_help=False)
+datasets_app = new_app("Bundled and downloadable data sets.", no_args_is_help=False)
 
 
 @datasets_app.callback(invoke_without_command=True)

@@ -18,6 +18,12 @@ from rnnlab.errors import UserError
 Opt = typer.Option
 
 
+def new_app(help: str, **settings: Any) -> typer.Typer:
+    """A typer app for a job or the top level. Markdown help, so the hard-wrapped first
+    paragraph of a docstring is one line in the command list (rich mode keeps the breaks)."""
+    return typer.Typer(help=help, rich_markup_mode="markdown", **settings)
+
+
 def train_options(
     *,
     epochs: Annotated[int | None, Opt(help="Maximum epochs (early stopping may end sooner).",
@@ -50,7 +56,7 @@ def train_options(
 
 def output_options(
     *,
-    out: Annotated[str | None, Opt(help="Run folder to write (default runs/<job>-<time>).",
+    out: Annotated[str | None, Opt(help="Run folder to write (default `runs/<job>-<time>`).",
                                    rich_help_panel="Output")] = None,
     overwrite: Annotated[bool, Opt("--overwrite", help="Replace an existing run folder.",
                                    rich_help_panel="Output")] = False,

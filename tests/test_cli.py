@@ -28,6 +28,15 @@ def test_every_forecast_command_has_help_with_an_example(cli, command):
     assert result.err == ""
 
 
+def test_help_is_markdown_that_keeps_globs_and_placeholders(cli):
+    """Help renders as markdown (so wrapped docstrings flow in the command list); `*` and
+    `<...>` in option help must survive it."""
+    result = cli(["sentiment", "fit", "--help"])
+    assert result.code == 0, result.err
+    text = " ".join(result.out.replace("│", " ").split())
+    assert "pos/*.txt" in text and "runs/<job>-<time>" in text
+
+
 def test_datasets_help_has_an_example(cli):
     result = cli(["datasets", "fetch", "--help"])
     assert result.code == 0 and "Example: rnnlab datasets fetch" in result.out
