@@ -36,7 +36,7 @@ from rnnlab.tasks.sentiment.data import (
     load_corpus,
 )
 from rnnlab.tasks.sentiment.model import SentimentModule, TextClassifierNet
-from rnnlab.tasks.sentiment.transfer import pretrained_config, transfer_weights
+from rnnlab.tasks.sentiment.transfer import pretrained_config, transfer_weights, with_lm_words
 from rnnlab.training import FitResult, fit_module, seed_everything
 
 STATE_FILE = "classifier.json"
@@ -92,7 +92,8 @@ class SentimentClassifier:
         if language_model is not None and cfg.tokenizer == "bpe":
             return language_model[1]  # same subword units as the language model
         tokenizer = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_vocab, cfg.bpe_vocab)
-        return tokenizer.fit(texts)
+        tokenizer.fit(texts)
+        return tokenizer if language_model is None else with_lm_words(tokenizer, language_model[1])
 
     def _build_net(self) -> TextClassifierNet:
         cfg = self.config

@@ -1,9 +1,11 @@
 """Transfer learning (ULMFiT, Howard & Ruder 2018): start the classifier from a language model.
 
 The classifier takes the language model's architecture, its encoder weights unchanged and its
-embedding rows mapped by token: each token of the classifier's vocabulary (fitted on the
-labelled training texts) gets the language model's row for that token, or the mean row when
-the language model never saw it. Fine-tuning then uses discriminative learning rates and
+embedding rows mapped by token. Its vocabulary is that of the labelled training texts extended
+by every word the language model knows (`with_lm_words`): with a few hundred labelled texts the
+training vocabulary alone would turn most test words into <unk> and waste what the language
+model learned about them. Each token gets the language model's row for it, or the mean row
+when the language model never saw it. Fine-tuning then uses discriminative learning rates and
 gradual unfreezing (see SentimentModule).
 """
 
@@ -13,7 +15,7 @@ import re
 
 import torch
 
-from rnnlab.data.text import PAD_ID, Tokenizer
+from rnnlab.data.text import PAD, PAD_ID, UNK, Tokenizer, Vocabulary, WordTokenizer
 from rnnlab.models.lm import WordLanguageModel
 from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.tasks.sentiment.model import TextClassifierNet
@@ -29,6 +31,16 @@ def pretrained_config(cfg: SentimentConfig, state: dict) -> SentimentConfig:
     return cfg.replace(model=arch["cell"], embed=arch["embed"], hidden=arch["hidden"],
                        layers=arch["layers"], bidirectional=arch.get("bidirectional", False),
                        tokenizer=state["tokenizer"]["kind"])
+
+
+def with_lm_words(tokenizer: WordTokenizer, lm_tokenizer: WordTokenizer) -> WordTokenizer:
+    """`tokenizer` (fitted on the labelled training texts) with the language model's words
+    appended after its own: ids of the training words do not change."""
+    itos = list(tokenizer.vocab.itos)
+    known = set(itos)
+    itos += [t for t in lm_tokenizer.vocab.itos if t not in known and t not in (PAD, UNK)]
+    tokenizer.vocab_ = Vocabulary(itos)
+    return tokenizer
 
 
 def mapped_embedding(lm_weight: torch.Tensor, lm_tokenizer: Tokenizer,

@@ -14,7 +14,7 @@ from rnnlab.tasks.language import LanguageModel, LanguageModelConfig
 from rnnlab.tasks.sentiment import SentimentClassifier, SentimentConfig
 from rnnlab.tasks.sentiment.data import load_corpus
 from rnnlab.tasks.sentiment.model import TextClassifierNet
-from rnnlab.tasks.sentiment.transfer import mapped_embedding, transfer_weights
+from rnnlab.tasks.sentiment.transfer import mapped_embedding, transfer_weights, with_lm_words
 from tests.tasks.sentiment.conftest import FAST, synthetic_reviews
 
 
@@ -29,6 +29,17 @@ def test_embedding_rows_are_mapped_by_token_and_unknown_tokens_get_the_mean():
     assert weight[tokenizer.token_to_id("zyzzyva")].tolist() == lm_weight[1:].mean(0).tolist()
     assert weight[0].tolist() == [0.0, 0.0]
     assert coverage == pytest.approx(4 / 5)  # <pad>, <unk>, film, good found; zyzzyva not
+
+
+def test_classifier_vocabulary_keeps_its_ids_and_adds_the_language_models_words():
+    lm_tokenizer = WordTokenizer(min_freq=1, specials=[EOS]).fit(["good film", "bad film film"])
+    tokenizer = WordTokenizer(min_freq=1).fit(["film good zyzzyva zyzzyva"])
+    before = list(tokenizer.vocab.itos)
+    extended = with_lm_words(tokenizer, lm_tokenizer)
+    assert extended.vocab.itos[: len(before)] == before  # training ids unchanged
+    assert extended.vocab.itos[len(before):] == [EOS, "bad"]  # LM words it lacked, LM order
+    assert extended.encode("a bad film") == [1, extended.token_to_id("bad"),
+                                             extended.token_to_id("film")]
 
 
 def test_encoder_weights_are_copied_across_weight_drop_names():
