@@ -253,15 +253,17 @@ class BucketBatchSampler(BatchSampler):
 
     It draws its items from `sampler` (default: every item). It is a `BatchSampler`, so under
     DDP Lightning hands it a `DistributedSampler` and each process buckets its own share.
+    `repeats` > 1 makes an epoch that many shuffled passes, so that a few hundred texts still
+    give an epoch enough steps for its validation and early-stopping check to mean something.
     """
 
     def __init__(self, lengths: Sequence[int], batch_size: int, shuffle: bool = True,
                  pool: int = 50, seed: int = 0, sampler: Iterable[int] | None = None,
-                 drop_last: bool = False) -> None:
+                 drop_last: bool = False, repeats: int = 1) -> None:
         super().__init__(range(len(lengths)) if sampler is None else sampler, batch_size,
                          drop_last)
         self.lengths = np.asarray(lengths)
-        self.shuffle, self.pool, self.seed = shuffle, pool, seed
+        self.shuffle, self.pool, self.seed, self.repeats = shuffle, pool, seed, repeats
         self.epoch = 0
 
     def batches(self, epoch: int = 0) -> list[list[int]]:
@@ -270,7 +272,8 @@ class BucketBatchSampler(BatchSampler):
         if not self.shuffle:
             return length_sorted_batches(self.lengths[items], self.batch_size, items)
         rng = np.random.default_rng([self.seed, epoch])
-        order = items[rng.permutation(len(items))]
+        order = np.concatenate([items[rng.permutation(len(items))]
+                                for _ in range(self.repeats)])
         size = self.batch_size * self.pool
         result = []
         for start in range(0, len(order), size):
@@ -288,7 +291,7 @@ class BucketBatchSampler(BatchSampler):
         return iter(batches)
 
     def __len__(self) -> int:
-        items = len(self.sampler)  # type: ignore[arg-type]
+        items = len(self.sampler) * (self.repeats if self.shuffle else 1)  # type: ignore[arg-type]
         return items // self.batch_size if self.drop_last else -(-items // self.batch_size)
 
 

@@ -102,6 +102,24 @@ def test_bucket_sampler_buckets_only_the_share_its_sampler_gives_it():
     assert firsts == sorted(firsts, reverse=True)
 
 
+def test_bucket_sampler_repeats_make_an_epoch_several_passes():
+    lengths = np.random.default_rng(4).integers(1, 50, 90)
+    sampler = BucketBatchSampler(lengths, 64, seed=0, repeats=15)
+    batches = sampler.batches(0)
+    assert len(batches) == len(sampler) == 22  # ceil(15 * 90 / 64) batches
+    counts = np.bincount([i for batch in batches for i in batch], minlength=90)
+    assert (counts == 15).all()  # every text once per pass
+
+
+def test_text_datamodule_gives_few_texts_at_least_min_steps_batches():
+    from rnnlab.tasks.sentiment.data import EncodedTexts, TextDataModule
+
+    few = EncodedTexts([[2, 3, 4]] * 90, [0, 1] * 45)
+    assert len(TextDataModule(few, few, 64, min_steps=20).train_dataloader()) >= 20
+    many = EncodedTexts([[2, 3]] * 3000, [0, 1] * 1500)
+    assert len(TextDataModule(many, many, 64, min_steps=20).train_dataloader()) == 47
+
+
 def test_collate_pads_with_pad_id_and_returns_lengths():
     tokens, lengths, labels = collate_padded([([5, 6, 7], 1), ([8], 0)])
     assert tokens.tolist() == [[5, 6, 7], [8, PAD_ID, PAD_ID]]

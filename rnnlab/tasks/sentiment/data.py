@@ -276,23 +276,30 @@ class EncodedTexts(Dataset):
         return self.ids[index], int(self.labels[index])
 
 
-def loader(data: EncodedTexts, batch_size: int, shuffle: bool = False, seed: int = 0
-           ) -> DataLoader:
+def loader(data: EncodedTexts, batch_size: int, shuffle: bool = False, seed: int = 0,
+           repeats: int = 1) -> DataLoader:
     """Length-bucketed batches (shuffled for training, sorted for evaluation)."""
-    sampler = BucketBatchSampler(data.lengths, batch_size, shuffle=shuffle, seed=seed)
+    sampler = BucketBatchSampler(data.lengths, batch_size, shuffle=shuffle, seed=seed,
+                                 repeats=repeats)
     return DataLoader(data, batch_sampler=sampler, collate_fn=collate_padded)
 
 
 class TextDataModule(pl.LightningDataModule):
-    """Bucketed, shuffled training batches and length-sorted validation batches."""
+    """Bucketed, shuffled training batches and length-sorted validation batches.
+
+    An epoch is at least `min_steps` batches: with few labelled texts (a label curve's 100)
+    the training texts are passed over several times per epoch, else an epoch would be two
+    steps and early stopping would judge an untrained network."""
 
     def __init__(self, train: EncodedTexts, val: EncodedTexts, batch_size: int,
-                 seed: int = 0) -> None:
+                 seed: int = 0, min_steps: int = 20) -> None:
         super().__init__()
         self.train, self.val, self.batch_size, self.seed = train, val, batch_size, seed
+        self.repeats = max(1, -(-min_steps * batch_size // max(len(train), 1)))
 
     def train_dataloader(self) -> DataLoader:
-        return loader(self.train, self.batch_size, shuffle=True, seed=self.seed)
+        return loader(self.train, self.batch_size, shuffle=True, seed=self.seed,
+                      repeats=self.repeats)
 
     def val_dataloader(self) -> DataLoader:
         return loader(self.val, max(self.batch_size, 128))
