@@ -42,7 +42,7 @@ from rnnlab.tasks.forecasting.model import (
 )
 from rnnlab.training import FitResult, fit_module, seed_everything
 
-STEPS_PER_CALL = 8  # optimizer steps per Lightning training step (see ForecastModule)
+STEPS_PER_CALL = 32  # optimizer steps per Lightning training step (see ForecastModule)
 
 
 class Forecaster:
