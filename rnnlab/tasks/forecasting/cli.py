@@ -17,8 +17,8 @@ from rnnlab.config import TrainConfig
 from rnnlab.tasks.forecasting.config import ForecastConfig
 
 app = new_app("Forecast time series from a CSV with LSTM / GRU / RNN / MLP networks, "
-               "beside naive, seasonal-naive, drift and ARIMA baselines.",
-               no_args_is_help=True)
+              "beside naive, seasonal-naive, drift and ARIMA baselines.",
+              no_args_is_help=True)
 
 TRAIN_DEFAULTS = TrainConfig(epochs=200, patience=20, batch_size=32, lr=1e-3, clip=1.0)
 EXAMPLE = ("rnnlab forecast fit --data airline-passengers --time-col Month --target Passengers "
@@ -60,9 +60,9 @@ def data_options(
     diff: Annotated[bool, Opt("--diff", help="Model first differences.",
                               rich_help_panel="Transforms")] = False,
     calendar: Annotated[str | None, Opt(help="Calendar features: auto, or any of hour,dow,month,"
-                                     "doy.", rich_help_panel="Transforms")] = None,
+                                        "doy.", rich_help_panel="Transforms")] = None,
     lags: Annotated[str | None, Opt(help="Extra lagged copies of targets and features, e.g. "
-                                 "365.", rich_help_panel="Transforms")] = None,
+                                    "365.", rich_help_panel="Transforms")] = None,
     model: Annotated[str, Opt(help="lstm | gru | rnn | mlp.", rich_help_panel="Model")] = "lstm",
     layout: Annotated[str, Opt(help="timesteps (L steps x F) or features (1 step x L·F).",
                                rich_help_panel="Model")] = "timesteps",
@@ -73,17 +73,17 @@ def data_options(
     dropout: Annotated[float, Opt(help="Dropout between layers and before the head.",
                                   rich_help_panel="Model")] = 0.0,
     window_norm: Annotated[str, Opt(help="last: forecast relative to the window's last value; "
-                                 "none.", rich_help_panel="Model")] = "last",
+                                    "none.", rich_help_panel="Model")] = "last",
     multi_step: Annotated[str, Opt(help="direct (H outputs) or recursive (one-step rollout).",
                                    rich_help_panel="Model")] = "direct",
     loss: Annotated[str, Opt(help="mse | mae | huber.", rich_help_panel="Model")] = "mse",
     highway: Annotated[bool, Opt("--highway/--no-highway", help="Add a linear autoregression "
-                              "on the target window (LSTNet).", rich_help_panel="Model")
+                                 "on the target window (LSTNet).", rich_help_panel="Model")
                        ] = True,
     ensemble: Annotated[int, Opt(help="Train N networks from consecutive seeds; average them.",
                                  rich_help_panel="Model")] = 1,
     refit: Annotated[bool, Opt("--refit", help="After early stopping, retrain on training + "
-                            "validation for the chosen number of epochs.",
+                               "validation for the chosen number of epochs.",
                                rich_help_panel="Model")] = False,
     level: Annotated[float, Opt(help="Prediction-interval level (split-conformal).",
                                 rich_help_panel="Evaluation")] = 0.9,
@@ -162,7 +162,7 @@ RunDir = Annotated[str, Opt("--run", help="A run folder written by `rnnlab forec
 def predict(
     run: RunDir,
     data: Annotated[str, Opt(help="Recent history (same columns as training); forecasts start "
-                          "after its last row.")],
+                             "after its last row.")],
     out: Annotated[str | None, Opt(help="Also write the forecast to this CSV.")] = None,
     overwrite: Annotated[bool, Opt("--overwrite", help="Replace --out if it exists.")] = False,
     level: Annotated[float | None, Opt(help="Interval level (default: the run's).")] = None,
@@ -202,7 +202,7 @@ def anomalies(
     level: Annotated[float, Opt(help="Interval level; residuals outside it are flagged.")
                      ] = 0.99,
     out: Annotated[str | None, Opt(help="Folder for anomalies.csv and the plot (default "
-                                "`<run>/anomalies`).")] = None,
+                                   "`<run>/anomalies`).")] = None,
     overwrite: Annotated[bool, Opt("--overwrite", help="Replace the output folder.")] = False,
 ) -> None:
     """Flag observations whose one-step-ahead residual falls outside the prediction interval.

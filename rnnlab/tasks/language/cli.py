@@ -16,8 +16,8 @@ from rnnlab.config import TrainConfig
 from rnnlab.tasks.language.config import LanguageModelConfig
 
 app = new_app("Word-level recurrent language models (truncated BPTT, weight-drop, tied "
-               "embeddings), beside unigram and Kneser-Ney bigram baselines.",
-               no_args_is_help=True)
+              "embeddings), beside unigram and Kneser-Ney bigram baselines.",
+              no_args_is_help=True)
 
 TRAIN_DEFAULTS = TrainConfig(epochs=10, patience=2, batch_size=32, lr=2e-3, clip=0.25)
 D, M = "Data", "Model"
@@ -26,7 +26,7 @@ D, M = "Data", "Model"
 def lm_options(
     *,
     data: Annotated[str, Opt(help="Text file (one document per line), table with --text-col, "
-                          "folder of .txt files, a,b files, or a bundled name.",
+                             "folder of .txt files, a,b files, or a bundled name.",
                              rich_help_panel=D)] = "rt-polarity-demo",
     text_col: Annotated[str, Opt(help="Text column of a table.", rich_help_panel=D)] = "text",
     encoding: Annotated[str, Opt(help="Encoding of the input files (e.g. cp1252).",
@@ -48,7 +48,7 @@ def lm_options(
     hidden: Annotated[int, Opt(help="Hidden units per layer.", rich_help_panel=M)] = 256,
     layers: Annotated[int, Opt(help="Stacked layers.", rich_help_panel=M)] = 1,
     bidirectional: Annotated[bool, Opt("--bidirectional", help="Also train a backward model "
-                                    "(one layer): pretrains both directions of a BiLSTM.",
+                                       "(one layer): pretrains both directions of a BiLSTM.",
                                        rich_help_panel=M)] = False,
     dropout: Annotated[float, Opt(help="Dropout between stacked layers.",
                                   rich_help_panel=M)] = 0.1,
@@ -64,10 +64,10 @@ def lm_options(
                              rich_help_panel=M)] = True,
     bptt: Annotated[int, Opt(help="Steps per truncated-BPTT chunk.", rich_help_panel=M)] = 70,
     sampled_softmax: Annotated[int, Opt(help="Train the softmax on the batch's targets plus N "
-                                     "sampled words (0: full vocabulary; validation is "
-                                     "always full).", rich_help_panel=M)] = 0,
+                                        "sampled words (0: full vocabulary; validation is "
+                                        "always full).", rich_help_panel=M)] = 0,
     epoch_tokens: Annotated[int, Opt(help="Validate and checkpoint every N training tokens, "
-                                  "going on round the stream (0: once per pass).",
+                                     "going on round the stream (0: once per pass).",
                                      rich_help_panel=M)] = 0,
 ) -> None:
     """Parameters only: the language-model options."""

@@ -22,8 +22,8 @@ from rnnlab.errors import UserError
 from rnnlab.tasks.sentiment.config import SentimentConfig
 
 app = new_app("Classify the sentiment of texts with recurrent networks, beside VADER and "
-               "TF-IDF + logistic regression; transfer from a pretrained language model.",
-               no_args_is_help=True)
+              "TF-IDF + logistic regression; transfer from a pretrained language model.",
+              no_args_is_help=True)
 
 TRAIN_DEFAULTS = TrainConfig(epochs=10, patience=3, batch_size=64, lr=2e-3, clip=1.0)
 D, M, B = "Data", "Model", "Baselines"
@@ -32,10 +32,10 @@ D, M, B = "Data", "Model", "Baselines"
 def data_options(
     *,
     data: Annotated[str, Opt(help="Table (CSV/TSV/JSONL), class folders (`pos/*.txt`, `neg/*.txt`; "
-                          "optionally under train/ and test/), line files a.pos,b.neg, or a "
-                          "bundled name.", rich_help_panel=D)] = "rt-polarity-demo",
+                             "optionally under train/ and test/), line files a.pos,b.neg, or a "
+                             "bundled name.", rich_help_panel=D)] = "rt-polarity-demo",
     test: Annotated[str | None, Opt(help="Separate test data in the same layout (default: the "
-                                 "data's own test split, else --test-size).",
+                                    "data's own test split, else --test-size).",
                                     rich_help_panel=D)] = None,
     text_col: Annotated[str, Opt(help="Text column of a table.", rich_help_panel=D)] = "text",
     label_col: Annotated[str, Opt(help="Label column (strings or ints, 2+ classes).",
@@ -43,11 +43,11 @@ def data_options(
     encoding: Annotated[str, Opt(help="Encoding of the input files (e.g. cp1252).",
                                  rich_help_panel=D)] = "utf-8",
     test_size: Annotated[float, Opt(help="Held-out test fraction when the data has no test "
-                                 "split (stratified).", rich_help_panel=D)] = 0.2,
+                                    "split (stratified).", rich_help_panel=D)] = 0.2,
     val_size: Annotated[float, Opt(help="Validation fraction of the training texts (early "
-                                "stopping).", rich_help_panel=D)] = 0.1,
+                                   "stopping).", rich_help_panel=D)] = 0.1,
     train_examples: Annotated[int | None, Opt(help="Use only this many labelled training texts "
-                                           "(validation included).", rich_help_panel=D)
+                                              "(validation included).", rich_help_panel=D)
                               ] = None,
     tokenizer: Annotated[str, Opt(help="word | bpe (fitted on the training texts only).",
                                   rich_help_panel=D)] = "word",
@@ -87,12 +87,12 @@ def model_options(
     head_hidden: Annotated[int, Opt(help="Units of a dense layer before the output (0: none).",
                                     rich_help_panel=M)] = 0,
     pretrained: Annotated[str | None, Opt(help="Run folder of `rnnlab lm pretrain`: start from "
-                                       "its embedding and encoder.", rich_help_panel=M)
+                                          "its embedding and encoder.", rich_help_panel=M)
                           ] = None,
     lr_decay: Annotated[float, Opt(help="With --pretrained: each lower layer group learns "
-                                "lr / this.", rich_help_panel=M)] = 2.6,
+                                   "lr / this.", rich_help_panel=M)] = 2.6,
     unfreeze: Annotated[bool, Opt("--unfreeze/--no-unfreeze", help="With --pretrained: "
-                               "unfreeze one more layer group per epoch.",
+                                  "unfreeze one more layer group per epoch.",
                                   rich_help_panel=M)] = True,
     vader_threshold: Annotated[float, Opt(help="VADER compound >= this -> positive.",
                                           rich_help_panel=B)] = 0.0,
