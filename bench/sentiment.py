@@ -87,34 +87,25 @@ def imdb(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
         wall = run(["sentiment", "fit", *timed, *IMDB_SCRATCH, *shlex.split(options.extra),
                     "--out", folder], log)
         rows += rows_of(folder / "metrics.json", wall)
-    if "lm" in steps:
-        wall = run(["lm", "pretrain", "--data", data / "train.csv.gz", "--text-col", "text",
-                    "--seed", str(options.seed), "--device", "cpu", "--max-time", budget,
-                    "--overwrite", "--quiet", *IMDB_LM, "--out", out / "imdb-lm"], log)
-        record = json.loads((out / "imdb-lm" / "metrics.json").read_text())
-        rows.append({"model": "lm pretraining (train reviews' text)", "perplexity":
-                     record["test"]["lstm"]["perplexity"], "kn_bigram_perplexity":
-                     record["test"]["kn_bigram"]["perplexity"],
-                     "seconds": record["train_seconds"], "wall_seconds": wall,
-                     "epochs": record["epochs"]})
-    if "pretrained" in steps:
-        wall = run(["sentiment", "fit", *timed, *IMDB_FINETUNE, "--pretrained", out / "imdb-lm",
-                    "--out", out / "imdb-pretrained"], log)
-        rows += rows_of(out / "imdb-pretrained" / "metrics.json", wall, networks_only=True)
-    if "bilm" in steps:
-        wall = run(["lm", "pretrain", "--data", data / "train.csv.gz", "--text-col", "text",
-                    "--seed", str(options.seed), "--device", "cpu", "--max-time", budget,
-                    "--overwrite", "--quiet", *IMDB_BILM, "--out", out / "imdb-bilm"], log)
-        record = json.loads((out / "imdb-bilm" / "metrics.json").read_text())
-        rows.append({"model": "bidirectional lm pretraining", "perplexity":
-                     record["test"]["lstm"]["perplexity"], "kn_bigram_perplexity":
-                     record["test"]["kn_bigram"]["perplexity"],
-                     "seconds": record["train_seconds"], "wall_seconds": wall,
-                     "epochs": record["epochs"]})
-    if "pretrained-bi" in steps:
-        wall = run(["sentiment", "fit", *timed, *IMDB_FINETUNE, "--pretrained", out / "imdb-bilm",
-                    "--out", out / "imdb-pretrained-bi"], log)
-        rows += rows_of(out / "imdb-pretrained-bi" / "metrics.json", wall, networks_only=True)
+    # (step, language-model options, LM folder, row label, fine-tuned folder)
+    transfer = [("lm", "pretrained", IMDB_LM, "imdb-lm", "lm pretraining (train reviews' text)",
+                 "imdb-pretrained"),
+                ("bilm", "pretrained-bi", IMDB_BILM, "imdb-bilm", "bidirectional lm pretraining",
+                 "imdb-pretrained-bi")]
+    for lm_step, finetune_step, lm_options, lm_folder, label, finetuned in transfer:
+        if lm_step in steps:
+            wall = run(["lm", "pretrain", "--data", data / "train.csv.gz", "--text-col", "text",
+                        "--seed", str(options.seed), "--device", "cpu", "--max-time", budget,
+                        "--overwrite", "--quiet", *lm_options, "--out", out / lm_folder], log)
+            record = json.loads((out / lm_folder / "metrics.json").read_text())
+            rows.append({"model": label, "perplexity": record["test"]["lstm"]["perplexity"],
+                         "kn_bigram_perplexity": record["test"]["kn_bigram"]["perplexity"],
+                         "seconds": record["train_seconds"], "wall_seconds": wall,
+                         "epochs": record["epochs"]})
+        if finetune_step in steps:
+            wall = run(["sentiment", "fit", *timed, *IMDB_FINETUNE, "--pretrained",
+                        out / lm_folder, "--out", out / finetuned], log)
+            rows += rows_of(out / finetuned / "metrics.json", wall, networks_only=True)
     if "curve" in steps:
         curve = [*common, *IMDB_SCRATCH, "--max-time", str(options.curve_budget), "--epochs",
                  "40", "--patience", "5"]
