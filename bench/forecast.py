@@ -150,8 +150,7 @@ def darts_airline(data_dir: Path, seeds: list[int], start: str = DARTS_START,
                         "first_point": str(series.index[origins[0] + cfg.horizon - 1].date())})
     mapes = [r["mape"] for r in results]
     return {"runs": results, "median_mape": statistics.median(mapes), "start": start,
-            "settings": {k: v for k, v in settings.items() if k not in DARTS or
-                         DARTS[k] != v}}
+            "settings": {k: v for k, v in settings.items() if DARTS.get(k) != v}}
 
 
 def markdown(results: list[dict], darts: dict | None, command: str) -> str:
@@ -215,9 +214,9 @@ def main() -> None:
     changes = json.loads(args.darts_changes)
     if "calendar" in changes:
         changes["calendar"] = tuple(changes["calendar"])
+    seeds = [int(s) for s in args.darts_seeds.split(",") if s]
     if args.darts_start != DARTS_START:
-        darts = darts_airline(args.data_dir, [int(s) for s in args.darts_seeds.split(",")],
-                              args.darts_start, changes)
+        darts = darts_airline(args.data_dir, seeds, args.darts_start, changes)
         print(json.dumps(darts, indent=1))
         return
     results = []
@@ -226,9 +225,8 @@ def main() -> None:
         results.append(result)
         print(json.dumps(result, indent=1, default=float), flush=True)
     darts = None
-    if args.darts_seeds:
-        darts = darts_airline(args.data_dir, [int(s) for s in args.darts_seeds.split(",")],
-                              changes=changes)
+    if seeds:
+        darts = darts_airline(args.data_dir, seeds, changes=changes)
         print(json.dumps(darts, indent=1), flush=True)
     if not results and args.json.exists():  # --series "": keep the series measured before
         results = json.loads(args.json.read_text())["series"]

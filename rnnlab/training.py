@@ -35,6 +35,13 @@ def seed_everything(seed: int) -> None:
     pl.seed_everything(seed, workers=True, verbose=False)
 
 
+def passes_per_epoch(items: int, batch_size: int, min_steps: int) -> int:
+    """How many shuffled passes over `items` make an epoch of at least `min_steps` batches:
+    with little data an epoch of one pass would be a couple of steps, and the per-epoch
+    validation and early-stopping check would judge a barely trained network."""
+    return max(1, -(-min_steps * batch_size // max(items, 1)))
+
+
 class SupervisedModule(pl.LightningModule):
     """Base for job modules: subclasses implement `loss(batch) -> scalar tensor`.
 

@@ -32,7 +32,11 @@ from rnnlab.tasks.forecasting.data import (
     load_series,
     make_split,
 )
-from rnnlab.tasks.forecasting.metrics import conformal_halfwidth, mase_scale
+from rnnlab.tasks.forecasting.metrics import (
+    conformal_halfwidth,
+    conformal_residuals_needed,
+    mase_scale,
+)
 from rnnlab.tasks.forecasting.model import (
     RIDGE_PENALTIES,
     ForecastEnsemble,
@@ -191,13 +195,11 @@ class Forecaster:
                                    self.config.level if level is None else level)
 
     def interval_note(self, level: float | None = None) -> str | None:
-        """A warning when too few validation forecasts back the interval: split-conformal
-        needs ceil((n + 1) * level) <= n of them to promise `level` coverage."""
+        """A warning when too few validation forecasts back the interval's `level`."""
         level = self.config.level if level is None else level
-        n = len(self.val_abs_residuals_)
-        if np.ceil((n + 1) * level) <= n:
+        n, needed = len(self.val_abs_residuals_), conformal_residuals_needed(level)
+        if n >= needed:
             return None
-        needed = int(np.ceil(level / (1 - level) - 1e-9))
         return (f"{level:.0%} interval from only {n} validation forecasts (>= {needed} "
                 "needed for its coverage): widen --val-size")
 

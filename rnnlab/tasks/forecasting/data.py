@@ -28,6 +28,7 @@ from rnnlab.data.timeseries import (
 )
 from rnnlab.errors import UserError, check_columns
 from rnnlab.tasks.forecasting.config import ForecastConfig
+from rnnlab.training import passes_per_epoch
 
 
 @dataclass
@@ -334,7 +335,7 @@ class WindowDataModule(pl.LightningDataModule):
         self.min_steps, self.steps_per_call = min_steps, steps_per_call
 
     def train_dataloader(self) -> DataLoader:
-        repeats = max(1, -(-self.min_steps * self.batch_size // max(len(self.train), 1)))
+        repeats = passes_per_epoch(len(self.train), self.batch_size, self.min_steps)
         sampler = RandomSampler(self.train, num_samples=repeats * len(self.train))
         return DataLoader(self.train, batch_size=self.batch_size * self.steps_per_call,
                           sampler=sampler, collate_fn=_keep_batch)

@@ -48,6 +48,12 @@ def forecast_metrics(
     return metrics
 
 
+def conformal_residuals_needed(level: float) -> int:
+    """The fewest residuals n with ceil((n + 1) * level) <= n: fewer, and the half-width falls
+    back to the largest residual and the coverage promise is gone."""
+    return int(np.ceil(level / (1 - level) - 1e-9))  # (n + 1) * level <= n
+
+
 def conformal_halfwidth(abs_residuals: np.ndarray, level: float) -> np.ndarray:
     """Split-conformal half-width per step and target from validation |residuals| (n, H, k).
 

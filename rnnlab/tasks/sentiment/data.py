@@ -29,6 +29,7 @@ from rnnlab.data.text import (
 )
 from rnnlab.errors import UserError, check_columns, check_file
 from rnnlab.tasks.sentiment.config import SentimentConfig
+from rnnlab.training import passes_per_epoch
 
 UNLABELLED_FOLDERS = ("unsup",)  # aclImdb's unlabelled reviews: not a class
 
@@ -295,7 +296,7 @@ class TextDataModule(pl.LightningDataModule):
                  seed: int = 0, min_steps: int = 20) -> None:
         super().__init__()
         self.train, self.val, self.batch_size, self.seed = train, val, batch_size, seed
-        self.repeats = max(1, -(-min_steps * batch_size // max(len(train), 1)))
+        self.repeats = passes_per_epoch(len(train), batch_size, min_steps)
 
     def train_dataloader(self) -> DataLoader:
         return loader(self.train, self.batch_size, shuffle=True, seed=self.seed,

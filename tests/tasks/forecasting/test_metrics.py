@@ -9,6 +9,7 @@ import pytest
 
 from rnnlab.tasks.forecasting.metrics import (
     conformal_halfwidth,
+    conformal_residuals_needed,
     forecast_metrics,
     mase_scale,
     verdict,
@@ -82,6 +83,13 @@ def test_conformal_rank_rule():
     assert conformal_halfwidth(residuals, 0.5)[0, 0] == 6  # ceil(5.5) = 6
     nineteen = np.arange(1.0, 20.0)[:, None, None]
     assert conformal_halfwidth(nineteen, 0.9)[0, 0] == 18  # ceil(20 * 0.9) = 18 exactly
+
+
+@pytest.mark.parametrize(("level", "needed"), [(0.5, 1), (0.8, 4), (0.9, 9), (0.95, 19)])
+def test_conformal_residuals_needed_is_where_the_rank_stops_falling_back(level, needed):
+    assert conformal_residuals_needed(level) == needed
+    assert math.ceil((needed + 1) * level) <= needed  # enough: the rank lies inside
+    assert math.ceil(needed * level) > needed - 1  # one fewer: the rank falls past the end
 
 
 def test_conformal_falls_back_to_the_largest_residual():
