@@ -82,10 +82,10 @@ def imdb(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
     log: list[str] = []
     rows: list[dict] = []
     steps = options.steps.split(",")
+    extra, tag = shlex.split(options.extra), options.tag
     if "scratch" in steps:
-        folder = out / f"imdb-bilstm{options.tag}"
-        wall = run(["sentiment", "fit", *timed, *IMDB_SCRATCH, *shlex.split(options.extra),
-                    "--out", folder], log)
+        folder = out / f"imdb-bilstm{tag}"
+        wall = run(["sentiment", "fit", *timed, *IMDB_SCRATCH, *extra, "--out", folder], log)
         rows += rows_of(folder / "metrics.json", wall)
     # (step, language-model options, LM folder, row label, fine-tuned folder)
     transfer = [("lm", "pretrained", IMDB_LM, "imdb-lm", "lm pretraining (train reviews' text)",
@@ -93,25 +93,29 @@ def imdb(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
                 ("bilm", "pretrained-bi", IMDB_BILM, "imdb-bilm", "bidirectional lm pretraining",
                  "imdb-pretrained-bi")]
     for lm_step, finetune_step, lm_options, lm_folder, label, finetuned in transfer:
+        lm_folder = options.lm_run or out / f"{lm_folder}{tag}"
+        finetuned = out / f"{finetuned}{tag}"
         if lm_step in steps:
             wall = run(["lm", "pretrain", "--data", data / "train.csv.gz", "--text-col", "text",
                         "--seed", str(options.seed), "--device", "cpu", "--max-time", budget,
-                        "--overwrite", "--quiet", *lm_options, "--out", out / lm_folder], log)
-            record = json.loads((out / lm_folder / "metrics.json").read_text())
+                        "--overwrite", "--quiet", *lm_options, "--out", lm_folder], log)
+            record = json.loads((Path(lm_folder) / "metrics.json").read_text())
             rows.append({"model": label, "perplexity": record["test"]["lstm"]["perplexity"],
                          "kn_bigram_perplexity": record["test"]["kn_bigram"]["perplexity"],
                          "seconds": record["train_seconds"], "wall_seconds": wall,
                          "epochs": record["epochs"]})
         if finetune_step in steps:
-            wall = run(["sentiment", "fit", *timed, *IMDB_FINETUNE, "--pretrained",
-                        out / lm_folder, "--out", out / finetuned], log)
-            rows += rows_of(out / finetuned / "metrics.json", wall, networks_only=True)
+            wall = run(["sentiment", "fit", *timed, *IMDB_FINETUNE, *extra, "--pretrained",
+                        lm_folder, "--out", finetuned], log)
+            rows += rows_of(finetuned / "metrics.json", wall, networks_only=True)
     if "curve" in steps:
         curve = [*common, *IMDB_SCRATCH, "--max-time", str(options.curve_budget), "--epochs",
                  "40", "--patience", "5"]
-        wall = run(["sentiment", "label-curve", *curve, "--pretrained", out / "imdb-lm",
-                    "--sizes", options.sizes, "--out", out / "imdb-label-curve"], log)
-        record = json.loads((out / "imdb-label-curve" / "metrics.json").read_text())
+        lm_folder = options.lm_run or out / f"imdb-lm{tag}"
+        curve_folder = out / f"imdb-label-curve{tag}"
+        wall = run(["sentiment", "label-curve", *curve, "--pretrained", lm_folder, "--sizes",
+                    options.sizes, "--out", curve_folder], log)
+        record = json.loads((curve_folder / "metrics.json").read_text())
         rows += [{**row, "wall_seconds": wall} for row in record["curve"]]
     return rows, log
 
@@ -136,15 +140,19 @@ def rt_polarity(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
         frame.iloc[test].to_csv(folder / "test.csv", index=False)
         common = ["--data", folder / "train.csv", "--test", folder / "test.csv", "--seed",
                   str(options.seed), "--device", "cpu", "--max-time", str(options.budget),
-                  "--overwrite", "--quiet", *RT_SCRATCH]
-        wall = run(["sentiment", "fit", *common, "--out", folder / "bilstm"], log)
-        rows = rows_of(folder / "bilstm" / "metrics.json", wall)
+                  "--overwrite", "--quiet"]
+        rows = []
+        if not options.skip_scratch:
+            wall = run(["sentiment", "fit", *common, *RT_SCRATCH, "--out", folder / "bilstm"],
+                       log)
+            rows += rows_of(folder / "bilstm" / "metrics.json", wall)
         if options.pretrained:
-            wall = run(["sentiment", "fit", *common, "--pretrained", options.pretrained,
-                        "--out", folder / "pretrained"], log)
-            rows += rows_of(folder / "pretrained" / "metrics.json", wall, networks_only=True)
+            finetuned = folder / f"pretrained{options.tag}"
+            wall = run(["sentiment", "fit", *common, *RT_SCRATCH, "--pretrained",
+                        options.pretrained, "--out", finetuned], log)
+            rows += rows_of(finetuned / "metrics.json", wall, networks_only=bool(rows))
         per_fold.append(rows)
-    return mean_over_folds(per_fold), log[:2]
+    return mean_over_folds(per_fold), log[:len(log) // options.folds]  # fold 0's
 
 
 def mean_over_folds(per_fold: list[list[dict]]) -> list[dict]:
@@ -185,12 +193,16 @@ def main() -> None:
                         help="IMDB steps to run (comma-separated).")
     parser.add_argument("--folds", type=int, default=10, help="rt-polarity folds.")
     parser.add_argument("--pretrained", help="rt-polarity: also fine-tune this LM run.")
+    parser.add_argument("--skip-scratch", action="store_true",
+                        help="rt-polarity: only the fine-tuned model (with --pretrained).")
     parser.add_argument("--sizes", default="100,500,2000,all", help="IMDB label-curve sizes.")
     parser.add_argument("--curve-budget", type=float, default=8,
                         help="IMDB label curve: minutes of training per model and size.")
-    parser.add_argument("--extra", default="", help="IMDB scratch: extra rnnlab options "
+    parser.add_argument("--extra", default="", help="IMDB: extra `sentiment fit` options "
                         "(they override the defaults above), e.g. '--max-len 1000'.")
-    parser.add_argument("--tag", default="", help="Suffix of the IMDB scratch run folder.")
+    parser.add_argument("--tag", default="", help="Suffix of the run folders written.")
+    parser.add_argument("--lm-run", help="IMDB: fine-tune from this language-model run "
+                        "instead of <out>/imdb-lm<tag> (e.g. one pretrained earlier).")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (1: no slowdown when the CPU is shared).")
     options = parser.parse_args()
@@ -201,8 +213,8 @@ def main() -> None:
     Path(options.out).mkdir(parents=True, exist_ok=True)
     result = {"task": options.task, "rows": rows, "commands": log, "total_seconds": total,
               "argv": sys.argv}
-    name = options.task + (f"-{options.steps.replace(',', '-')}{options.tag}"
-                           if options.task == "imdb" else "")
+    name = options.task + (f"-{options.steps.replace(',', '-')}" if options.task == "imdb"
+                           else "") + options.tag
     (Path(options.out) / f"{name}.json").write_text(json.dumps(result, indent=2,
                                                                        default=float))
     print("\n" + markdown(rows))
