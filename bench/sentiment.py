@@ -206,6 +206,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (1: no slowdown when the CPU is shared).")
     options = parser.parse_args()
+    if options.lm_run and {"lm", "bilm"} & set(options.steps.split(",")):
+        parser.error("--lm-run names a finished language model: leave the lm / bilm steps out")
     torch.set_num_threads(options.threads)
     started = time.perf_counter()
     rows, log = imdb(options) if options.task == "imdb" else rt_polarity(options)
