@@ -87,34 +87,35 @@ def imdb(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
         folder = out / f"imdb-bilstm{tag}"
         wall = run(["sentiment", "fit", *timed, *IMDB_SCRATCH, *extra, "--out", folder], log)
         rows += rows_of(folder / "metrics.json", wall)
-    # (step, language-model options, LM folder, row label, fine-tuned folder)
-    transfer = [("lm", "pretrained", IMDB_LM, "imdb-lm", "lm pretraining (train reviews' text)",
-                 "imdb-pretrained"),
-                ("bilm", "pretrained-bi", IMDB_BILM, "imdb-bilm", "bidirectional lm pretraining",
-                 "imdb-pretrained-bi")]
-    for lm_step, finetune_step, lm_options, lm_folder, label, finetuned in transfer:
-        lm_folder = options.lm_run or out / f"{lm_folder}{tag}"
-        finetuned = out / f"{finetuned}{tag}"
+    def lm_folder(name: str) -> Path:
+        """Where a language model is written, or read from (`--lm-run`)."""
+        return Path(options.lm_run) if options.lm_run else out / f"{name}{tag}"
+
+    # (step, fine-tune step, language-model options, LM folder, row label, fine-tuned folder)
+    transfer = [("lm", "pretrained", IMDB_LM, lm_folder("imdb-lm"),
+                 "lm pretraining (train reviews' text)", out / f"imdb-pretrained{tag}"),
+                ("bilm", "pretrained-bi", IMDB_BILM, lm_folder("imdb-bilm"),
+                 "bidirectional lm pretraining", out / f"imdb-pretrained-bi{tag}")]
+    for lm_step, finetune_step, lm_options, lm_run, label, finetuned in transfer:
         if lm_step in steps:
             wall = run(["lm", "pretrain", "--data", data / "train.csv.gz", "--text-col", "text",
                         "--seed", str(options.seed), "--device", "cpu", "--max-time", budget,
-                        "--overwrite", "--quiet", *lm_options, "--out", lm_folder], log)
-            record = json.loads((Path(lm_folder) / "metrics.json").read_text())
+                        "--overwrite", "--quiet", *lm_options, "--out", lm_run], log)
+            record = json.loads((lm_run / "metrics.json").read_text())
             rows.append({"model": label, "perplexity": record["test"]["lstm"]["perplexity"],
                          "kn_bigram_perplexity": record["test"]["kn_bigram"]["perplexity"],
                          "seconds": record["train_seconds"], "wall_seconds": wall,
                          "epochs": record["epochs"]})
         if finetune_step in steps:
             wall = run(["sentiment", "fit", *timed, *IMDB_FINETUNE, *extra, "--pretrained",
-                        lm_folder, "--out", finetuned], log)
+                        lm_run, "--out", finetuned], log)
             rows += rows_of(finetuned / "metrics.json", wall, networks_only=True)
     if "curve" in steps:
         curve = [*common, *IMDB_SCRATCH, "--max-time", str(options.curve_budget), "--epochs",
                  "40", "--patience", "5"]
-        lm_folder = options.lm_run or out / f"imdb-lm{tag}"
         curve_folder = out / f"imdb-label-curve{tag}"
-        wall = run(["sentiment", "label-curve", *curve, "--pretrained", lm_folder, "--sizes",
-                    options.sizes, "--out", curve_folder], log)
+        wall = run(["sentiment", "label-curve", *curve, "--pretrained", lm_folder("imdb-lm"),
+                    "--sizes", options.sizes, "--out", curve_folder], log)
         record = json.loads((curve_folder / "metrics.json").read_text())
         rows += [{**row, "wall_seconds": wall} for row in record["curve"]]
     return rows, log

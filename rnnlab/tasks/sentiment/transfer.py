@@ -34,8 +34,8 @@ def pretrained_config(cfg: SentimentConfig, state: dict) -> SentimentConfig:
 
 
 def with_lm_words(tokenizer: WordTokenizer, lm_tokenizer: WordTokenizer) -> WordTokenizer:
-    """`tokenizer` (fitted on the labelled training texts) with the language model's words
-    appended after its own: ids of the training words do not change."""
+    """Append the language model's words to `tokenizer` (fitted on the labelled training
+    texts), in place, after its own: ids of the training words do not change."""
     itos = list(tokenizer.vocab.itos)
     known = set(itos)
     itos += [t for t in lm_tokenizer.vocab.itos if t not in known and t not in (PAD, UNK)]
