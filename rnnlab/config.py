@@ -8,6 +8,7 @@ from typing import Literal
 from rnnlab.errors import UserError, check_range
 
 Device = Literal["cpu", "cuda", "auto"]
+SCHEDULES = ("constant", "slanted")  # learning-rate schedules (rnnlab.training)
 
 
 @dataclass(frozen=True)

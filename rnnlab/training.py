@@ -8,6 +8,7 @@ bar and DDP pass-through (`--devices/--strategy/--num-nodes`) all live here.
 from __future__ import annotations
 
 import logging
+import math
 import tempfile
 import time
 import warnings
@@ -42,17 +43,36 @@ def passes_per_epoch(items: int, batch_size: int, min_steps: int) -> int:
     return max(1, -(-min_steps * batch_size // max(items, 1)))
 
 
+def slanted_triangular(step: int, total: int, cut_frac: float = 0.1, ratio: float = 32.0
+                       ) -> float:
+    """ULMFiT's slanted triangular learning rate (Howard & Ruder 2018, eq. 3) as a multiple
+    of the peak rate: a linear rise over the first `cut_frac` of the `total` steps from
+    1/ratio to 1, then a linear fall back to 1/ratio. The short warm-up lets a new head settle
+    before large steps disturb pretrained weights; the long decay ends training at small
+    steps instead of bouncing around at the peak rate."""
+    cut = max(1, math.floor(total * cut_frac))
+    if step < cut:
+        progress = step / cut
+    else:
+        progress = max(0.0, 1.0 - (step - cut) / max(1, total - cut))
+    return (1.0 + progress * (ratio - 1.0)) / ratio
+
+
 class SupervisedModule(pl.LightningModule):
     """Base for job modules: subclasses implement `loss(batch) -> scalar tensor`.
 
     Losses are summed on the device and logged once per epoch (not per step) because for
     small models the per-step cost of `self.log` is comparable to the step itself.
+    `schedule="slanted"` scales every parameter group's rate by `slanted_triangular` over
+    all the steps `--epochs` allows (early stopping or `--max-time` may end it sooner).
     """
 
-    def __init__(self, lr: float = 1e-3, weight_decay: float = 0.0) -> None:
+    def __init__(self, lr: float = 1e-3, weight_decay: float = 0.0,
+                 schedule: str = "constant") -> None:
         super().__init__()
         self.lr = lr
         self.weight_decay = weight_decay
+        self.schedule = schedule
         self._sums: dict[str, list[torch.Tensor]] = {"train": [], "val": []}
 
     def loss(self, batch: Any) -> torch.Tensor:  # pragma: no cover - abstract
@@ -81,8 +101,19 @@ class SupervisedModule(pl.LightningModule):
     def on_validation_epoch_end(self) -> None:
         self._log_epoch("val")
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+    def configure_optimizers(self) -> Any:
+        return self.scheduled(torch.optim.Adam(self.parameters(), lr=self.lr,
+                                               weight_decay=self.weight_decay))
+
+    def scheduled(self, optimizer: torch.optim.Optimizer) -> Any:
+        """`optimizer`, with the learning-rate schedule stepped after every batch."""
+        if self.schedule == "constant":
+            return optimizer
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: slanted_triangular(step, total))
+        return {"optimizer": optimizer,
+                "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
 
 class History(Callback):

@@ -78,7 +78,7 @@ class SentimentClassifier:
         module = SentimentModule(
             self.net_, cfg.train.lr, cfg.train.weight_decay,
             lr_decay=cfg.lr_decay if language_model else 1.0,
-            unfreeze=cfg.unfreeze and language_model is not None,
+            unfreeze=cfg.unfreeze and language_model is not None, schedule=cfg.schedule,
         )
         datamodule = TextDataModule(train, val, cfg.train.batch_size, cfg.train.seed)
         self.fit_result_: FitResult = fit_module(module, datamodule, cfg.train,

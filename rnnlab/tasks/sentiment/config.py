@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from rnnlab.config import TrainConfig
+from rnnlab.config import SCHEDULES, TrainConfig
 from rnnlab.errors import UserError, check_range
 from rnnlab.models.heads import POOLINGS
 
@@ -45,6 +45,7 @@ class SentimentConfig:
     pretrained: str | None = None  # run folder of `rnnlab lm pretrain`
     lr_decay: float = 2.6  # discriminative LRs: each lower layer group gets lr / lr_decay
     unfreeze: bool = True  # gradual unfreezing (one more layer group per epoch)
+    schedule: str = "constant"  # constant | slanted (ULMFiT's slanted triangular rates)
     vader_threshold: float = 0.0  # VADER compound >= threshold -> positive
     tfidf_ngrams: int = 2  # TF-IDF word n-grams 1..n
     tfidf_c: float = 4.0  # inverse regularisation strength of the logistic regression
@@ -86,7 +87,7 @@ class SentimentConfig:
         if self.tfidf_c <= 0:
             raise UserError(f"--tfidf-c must be > 0; got {self.tfidf_c}")
         choices = {"tokenizer": ("word", "bpe"), "keep": ("head", "tail", "both"),
-                   "model": CELLS, "pooling": POOLINGS}
+                   "model": CELLS, "pooling": POOLINGS, "schedule": SCHEDULES}
         for name, allowed in choices.items():
             value = getattr(self, name)
             if value not in allowed:

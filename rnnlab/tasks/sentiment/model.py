@@ -5,6 +5,7 @@ unfreezing for fine-tuning a pretrained language model)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import torch
@@ -58,11 +59,13 @@ class SentimentModule(SupervisedModule):
 
     lr_decay > 1: discriminative learning rates, group k from the top gets lr / lr_decay**k.
     unfreeze: gradual unfreezing, epoch e trains only the top e + 1 layer groups.
+    schedule: "slanted" for ULMFiT's slanted triangular rates (all groups scaled alike).
     """
 
     def __init__(self, net: TextClassifierNet, lr: float = 1e-3, weight_decay: float = 0.0,
-                 lr_decay: float = 1.0, unfreeze: bool = False) -> None:
-        super().__init__(lr=lr, weight_decay=weight_decay)
+                 lr_decay: float = 1.0, unfreeze: bool = False,
+                 schedule: str = "constant") -> None:
+        super().__init__(lr=lr, weight_decay=weight_decay, schedule=schedule)
         self.net = net
         self.lr_decay, self.unfreeze = lr_decay, unfreeze
         self._val_outputs: list[tuple[torch.Tensor, torch.Tensor]] = []
@@ -90,12 +93,13 @@ class SentimentModule(SupervisedModule):
         self._val_outputs = []
         super().on_validation_epoch_end()
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
+    def configure_optimizers(self) -> Any:
         groups = self.net.layer_groups()
         top = len(groups) - 1
         param_groups = [{"params": params, "lr": self.lr / self.lr_decay ** (top - k)}
                         for k, params in enumerate(groups)]
-        return torch.optim.Adam(param_groups, lr=self.lr, weight_decay=self.weight_decay)
+        return self.scheduled(torch.optim.Adam(param_groups, lr=self.lr,
+                                               weight_decay=self.weight_decay))
 
     def on_train_epoch_start(self) -> None:
         if not self.unfreeze:

@@ -1,12 +1,17 @@
 """The classifier network: packing equals one-by-one forwards, pooling ignores padding, layer
-groups for discriminative learning rates and gradual unfreezing."""
+groups for discriminative learning rates and gradual unfreezing, the slanted triangular
+schedule."""
 
+import lightning.pytorch as pl
 import pytest
 import torch
+from lightning.pytorch.callbacks import Callback
+from torch.utils.data import DataLoader, TensorDataset
 
 from rnnlab.data.text import pad_sequences
 from rnnlab.models.heads import masked_max_mean
 from rnnlab.tasks.sentiment.model import SentimentModule, TextClassifierNet
+from rnnlab.training import slanted_triangular
 
 
 @pytest.mark.parametrize("cell,bidirectional,pooling,layers", [
@@ -47,3 +52,34 @@ def test_discriminative_learning_rates_divide_by_lr_decay_per_group():
     optimizer = SentimentModule(net, lr=0.01, lr_decay=2.0).configure_optimizers()
     rates = [group["lr"] for group in optimizer.param_groups]
     assert rates == pytest.approx([0.01 / 8, 0.01 / 4, 0.01 / 2, 0.01])
+
+
+def test_slanted_triangular_matches_hand_values():
+    # 100 steps, cut_frac 0.1 -> peak at step 10; ratio 32 -> 1/32 at both ends.
+    values = [slanted_triangular(step, 100) for step in (0, 5, 10, 55, 100)]
+    assert values == pytest.approx([1 / 32, 16.5 / 32, 1.0, 16.5 / 32, 1 / 32])
+
+
+def test_slanted_schedule_scales_every_group_at_every_step():
+    torch.manual_seed(0)
+    net = TextClassifierNet(30, 2, embed=4, hidden=5, layers=1)
+    module = SentimentModule(net, lr=0.01, lr_decay=2.0, schedule="slanted")
+    tokens = torch.randint(2, 30, (40, 5))
+    data = TensorDataset(tokens, torch.full((40,), 5), torch.arange(40) % 2)
+    seen: list[list[float]] = []
+
+    class Rates(Callback):
+        def on_train_batch_start(self, trainer, module, batch, batch_idx):
+            seen.append([g["lr"] for g in trainer.optimizers[0].param_groups])
+
+    trainer = pl.Trainer(max_epochs=2, logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False,
+                         num_sanity_val_steps=0, callbacks=[Rates()])
+    trainer.fit(module, DataLoader(data, batch_size=4), DataLoader(data, batch_size=20))
+    top = [rates[-1] for rates in seen]  # 20 steps: peak at step 2
+    assert len(top) == 20
+    assert top[0] == pytest.approx(0.01 / 32)
+    assert top[2] == pytest.approx(0.01) and max(top) == pytest.approx(0.01)
+    assert top[-1] == pytest.approx(0.01 * slanted_triangular(19, 20)) and top[-1] < 0.002
+    for rates in seen:  # discriminative ratios kept: embedding, encoder, head
+        assert rates == pytest.approx([rates[-1] / 4, rates[-1] / 2, rates[-1]])
