@@ -133,6 +133,7 @@ def rt_polarity(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
     frame = pd.DataFrame({"text": texts, "label": labels})
     folds = StratifiedKFold(options.folds, shuffle=True, random_state=options.seed)
     log: list[str] = []
+    extra = shlex.split(options.extra)
     per_fold: list[list[dict]] = []
     for fold, (train, test) in enumerate(folds.split(frame.text, frame.label)):
         folder = out / "rt-folds" / f"fold{fold}"
@@ -144,12 +145,12 @@ def rt_polarity(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
                   "--overwrite", "--quiet"]
         rows = []
         if not options.skip_scratch:
-            wall = run(["sentiment", "fit", *common, *RT_SCRATCH, "--out", folder / "bilstm"],
-                       log)
-            rows += rows_of(folder / "bilstm" / "metrics.json", wall)
+            scratch = folder / f"bilstm{options.tag}"
+            wall = run(["sentiment", "fit", *common, *RT_SCRATCH, *extra, "--out", scratch], log)
+            rows += rows_of(scratch / "metrics.json", wall)
         if options.pretrained:
             finetuned = folder / f"pretrained{options.tag}"
-            wall = run(["sentiment", "fit", *common, *RT_SCRATCH, "--pretrained",
+            wall = run(["sentiment", "fit", *common, *RT_SCRATCH, *extra, "--pretrained",
                         options.pretrained, "--out", finetuned], log)
             rows += rows_of(finetuned / "metrics.json", wall, networks_only=bool(rows))
         per_fold.append(rows)
@@ -199,7 +200,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,500,2000,all", help="IMDB label-curve sizes.")
     parser.add_argument("--curve-budget", type=float, default=8,
                         help="IMDB label curve: minutes of training per model and size.")
-    parser.add_argument("--extra", default="", help="IMDB: extra `sentiment fit` options "
+    parser.add_argument("--extra", default="", help="Extra options of every `sentiment fit` "
                         "(they override the defaults above), e.g. '--max-len 1000'.")
     parser.add_argument("--tag", default="", help="Suffix of the run folders written.")
     parser.add_argument("--lm-run", help="IMDB: fine-tune from this language-model run "
