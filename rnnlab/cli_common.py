@@ -54,6 +54,13 @@ def train_options(
     """Parameters only: their names, types, defaults and help are the shared training options."""
 
 
+# `--schedule` of the jobs whose modules take a schedule (sentiment, lm); forecasting anneals
+# its own refits (ForecastModule).
+Schedule = Annotated[str, Opt(help="Learning rate over the run: constant, or slanted (ULMFiT: "
+                              "rise over the first 10% of the steps --epochs allows, then "
+                              "fall linearly to lr/32).", rich_help_panel="Training")]
+
+
 def output_options(
     *,
     out: Annotated[str | None, Opt(help="Run folder to write (default `runs/<job>-<time>`).",

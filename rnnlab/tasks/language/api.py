@@ -61,7 +61,7 @@ class LanguageModel:
         counts = np.bincount(train_stream, minlength=self.tokenizer_.vocab_size) + 1.0
         frequencies = torch.as_tensor(counts / counts.sum(), dtype=torch.float32)
         module = LanguageModelModule(self.net_, cfg.train.lr, cfg.train.weight_decay,
-                                     frequencies, cfg.sampled_softmax)
+                                     frequencies, cfg.sampled_softmax, cfg.schedule)
         per_epoch = None
         if cfg.epoch_tokens is not None:
             per_epoch = max(1, cfg.epoch_tokens // (rows * cfg.bptt))

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from rnnlab.cli_common import (
     Opt,
+    Schedule,
     new_app,
     output_options,
     train_config,
@@ -69,6 +70,7 @@ def lm_options(
     epoch_tokens: Annotated[int, Opt(help="Validate and checkpoint every N training tokens, "
                                      "going on round the stream (0: once per pass).",
                                      rich_help_panel=M)] = 0,
+    schedule: Schedule = "constant",
 ) -> None:
     """Parameters only: the language-model options."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from rnnlab.config import TrainConfig
+from rnnlab.config import SCHEDULES, TrainConfig
 from rnnlab.errors import UserError, check_range
 
 CELLS = ("lstm", "gru", "rnn")
@@ -38,6 +38,7 @@ class LanguageModelConfig:
     bptt: int = 70  # truncated backpropagation through time: steps per chunk
     sampled_softmax: int = 0  # > 0: train on targets + this many sampled words (0: full)
     epoch_tokens: int | None = None  # validate every this many training tokens (None: a pass)
+    schedule: str = "constant"  # constant | slanted (ULMFiT's slanted triangular rates)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +80,9 @@ class LanguageModelConfig:
         for name in ("dropout", "weight_drop", "embed_dropout", "input_dropout",
                      "output_dropout"):
             check_range(getattr(self, name), "--" + name.replace("_", "-"), 0.0, 0.95)
+        if self.schedule not in SCHEDULES:
+            raise UserError(f"--schedule must be one of {', '.join(SCHEDULES)}; "
+                            f"got {self.schedule!r}")
         if self.tokenizer not in ("word", "bpe"):
             raise UserError(f"--tokenizer must be word or bpe; got {self.tokenizer!r}")
         if self.bidirectional and self.layers != 1:

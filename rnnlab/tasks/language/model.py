@@ -17,8 +17,9 @@ class LanguageModelModule(SupervisedModule):
     """Logs train_loss / val_loss (mean nats per token) and val_perplexity every epoch."""
 
     def __init__(self, net: WordLanguageModel, lr: float = 1e-3, weight_decay: float = 0.0,
-                 frequencies: torch.Tensor | None = None, samples: int = 0) -> None:
-        super().__init__(lr=lr, weight_decay=weight_decay)
+                 frequencies: torch.Tensor | None = None, samples: int = 0,
+                 schedule: str = "constant") -> None:
+        super().__init__(lr=lr, weight_decay=weight_decay, schedule=schedule)
         self.net = net
         self.samples = samples  # > 0: sampled softmax while training (needs `frequencies`)
         self.frequencies = frequencies

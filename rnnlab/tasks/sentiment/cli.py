@@ -10,6 +10,7 @@ import typer
 
 from rnnlab.cli_common import (
     Opt,
+    Schedule,
     new_app,
     output_options,
     split_list,
@@ -94,10 +95,7 @@ def model_options(
     unfreeze: Annotated[bool, Opt("--unfreeze/--no-unfreeze", help="With --pretrained: "
                                   "unfreeze one more layer group per epoch.",
                                   rich_help_panel=M)] = True,
-    schedule: Annotated[str, Opt(help="Learning rate over the run: constant, or slanted "
-                                 "(ULMFiT: rise over the first 10% of the steps --epochs "
-                                 "allows, then fall linearly to lr/32).",
-                                 rich_help_panel="Training")] = "constant",
+    schedule: Schedule = "constant",
     vader_threshold: Annotated[float, Opt(help="VADER compound >= this -> positive.",
                                           rich_help_panel=B)] = 0.0,
     tfidf_ngrams: Annotated[int, Opt(help="TF-IDF word n-grams 1..N.", rich_help_panel=B)] = 2,

@@ -176,3 +176,17 @@ def test_bidirectional_pretraining_initialises_both_directions_of_the_classifier
     source, target = lm.net_.body.encoder.rnn, classifier.net_.body.encoder.rnn
     torch.testing.assert_close(target.weight_ih_l0_reverse, source.weight_ih_l0_reverse)
     torch.testing.assert_close(target.weight_hh_l0_reverse, source.weight_hh_l0_reverse_raw)
+
+
+def test_slanted_schedule_runs_over_token_epochs_and_the_model_still_learns():
+    train = TrainConfig(epochs=3, patience=3, batch_size=4, lr=0.01, device="cpu", quiet=True)
+    cfg = LanguageModelConfig(embed=16, hidden=32, bptt=8, min_freq=1, val_size=0.1,
+                              epoch_tokens=600, schedule="slanted", train=train)
+    lm = LanguageModel(cfg).fit(SENTENCES * 40, "sentences")
+    assert len(lm.fit_result_.history) == 3
+    assert lm.metrics_["lstm"]["perplexity"] < 0.5 * lm.metrics_["unigram"]["perplexity"]
+
+
+def test_unknown_schedule_is_a_user_error(cli, tmp_path):
+    result = cli(["lm", "pretrain", "--schedule", "cosine", "--out", tmp_path / "lm"])
+    assert result.code == 2 and "--schedule must be one of constant, slanted" in result.err
