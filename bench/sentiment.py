@@ -100,7 +100,8 @@ def imdb(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
         if lm_step in steps:
             wall = run(["lm", "pretrain", "--data", data / "train.csv.gz", "--text-col", "text",
                         "--seed", str(options.seed), "--device", "cpu", "--max-time", budget,
-                        "--overwrite", "--quiet", *lm_options, "--out", lm_run], log)
+                        "--overwrite", "--quiet", *lm_options, *shlex.split(options.lm_extra),
+                        "--out", lm_run], log)
             record = json.loads((lm_run / "metrics.json").read_text())
             rows.append({"model": label, "perplexity": record["test"]["lstm"]["perplexity"],
                          "kn_bigram_perplexity": record["test"]["kn_bigram"]["perplexity"],
@@ -202,6 +203,8 @@ def main() -> None:
                         help="IMDB label curve: minutes of training per model and size.")
     parser.add_argument("--extra", default="", help="Extra options of every `sentiment fit` "
                         "(they override the defaults above), e.g. '--max-len 1000'.")
+    parser.add_argument("--lm-extra", default="", help="IMDB: extra `lm pretrain` options, "
+                        "e.g. '--schedule slanted --epochs 18'.")
     parser.add_argument("--tag", default="", help="Suffix of the run folders written.")
     parser.add_argument("--lm-run", help="IMDB: fine-tune from this language-model run "
                         "instead of <out>/imdb-lm<tag> (e.g. one pretrained earlier).")
