@@ -49,15 +49,21 @@ class LanguageModel:
         if docs is None:
             docs, source = read_documents(cfg)
         train_docs, val_docs = split_documents(docs, cfg.val_size, cfg.train.seed)
-        self.tokenizer_ = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_vocab,
-                                         cfg.bpe_vocab, specials=(EOS,)).fit(train_docs)
+        base = None
+        if cfg.init:  # ULMFiT's LM fine-tuning: same vocabulary, architecture and weights
+            base, self.tokenizer_, state = load_language_model(cfg.init)
+            self.config = cfg = cfg.continued_from(state)
+        else:
+            self.tokenizer_ = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_vocab,
+                                             cfg.bpe_vocab, specials=(EOS,)).fit(train_docs)
         train_stream = token_stream(self.tokenizer_, train_docs)
         val_stream = token_stream(self.tokenizer_, val_docs)
         rows = min(cfg.train.batch_size, max(1, (len(train_stream) - 1) // (2 * cfg.bptt)))
         train = BpttChunks(train_stream, rows, cfg.bptt)
         val = BpttChunks(val_stream, min(VAL_ROWS, max(1, (len(val_stream) - 1) // 2)),
                          cfg.bptt)
-        self.net_ = WordLanguageModel(self.tokenizer_.vocab_size, **cfg.architecture())
+        self.net_ = base.train() if base is not None else WordLanguageModel(
+            self.tokenizer_.vocab_size, **cfg.architecture())
         counts = np.bincount(train_stream, minlength=self.tokenizer_.vocab_size) + 1.0
         frequencies = torch.as_tensor(counts / counts.sum(), dtype=torch.float32)
         module = LanguageModelModule(self.net_, cfg.train.lr, cfg.train.weight_decay,

@@ -71,6 +71,10 @@ def lm_options(
                                      "going on round the stream (0: once per pass).",
                                      rich_help_panel=M)] = 0,
     schedule: Schedule = "constant",
+    init: Annotated[str | None, Opt(help="Run folder of an earlier `lm pretrain`: go on training "
+                                    "it on these texts (ULMFiT's LM fine-tuning); its "
+                                    "vocabulary, architecture and dropouts are kept.",
+                                    rich_help_panel=M)] = None,
 ) -> None:
     """Parameters only: the language-model options."""
 

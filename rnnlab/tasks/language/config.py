@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 from rnnlab.config import SCHEDULES, TrainConfig
 from rnnlab.errors import UserError, check_range
 
 CELLS = ("lstm", "gru", "rnn")
+# Options a run started from `--init` takes from that language model, not from the command line.
+INHERITED = ("embed", "hidden", "layers", "bidirectional", "dropout", "weight_drop",
+             "embed_dropout", "input_dropout", "output_dropout", "tie")
+
+
+def require_lm_run(path: str | None, flag: str) -> None:
+    """UserError unless `path` is None or a run folder written by `rnnlab lm pretrain`."""
+    if path is not None and not (Path(path) / "model").is_dir():
+        raise UserError(f"{flag} {path} is not a run folder of `rnnlab lm pretrain` (no model/ "
+                        "inside); pretrain one first")
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,7 @@ class LanguageModelConfig:
     sampled_softmax: int = 0  # > 0: train on targets + this many sampled words (0: full)
     epoch_tokens: int | None = None  # validate every this many training tokens (None: a pass)
     schedule: str = "constant"  # constant | slanted (ULMFiT's slanted triangular rates)
+    init: str | None = None  # run folder of an earlier pretrain to go on from (ULMFiT stage 2)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,7 +74,15 @@ class LanguageModelConfig:
                 "output_dropout": self.output_dropout, "tie": self.tie,
                 "bidirectional": self.bidirectional}
 
+    def continued_from(self, state: dict[str, Any]) -> LanguageModelConfig:
+        """This config with the architecture and tokenizer kind of the language model whose
+        saved `state` (language_model.json) it goes on training."""
+        arch = state["architecture"]
+        return self.replace(model=arch["cell"], tokenizer=state["tokenizer"]["kind"],
+                            **{name: arch[name] for name in INHERITED})
+
     def validate(self) -> None:
+        require_lm_run(self.init, "--init")
         check_range(self.val_size, "--val-size", 0.001, 0.5)
         check_range(self.min_freq, "--min-freq", 1)
         check_range(self.bpe_vocab, "--bpe-vocab", 100)

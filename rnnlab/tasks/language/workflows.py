@@ -31,6 +31,7 @@ def pretrain_run(cfg: LanguageModelConfig, out: str | None = None, overwrite: bo
         lm = LanguageModel(cfg).fit()
         if run is None or not lm.fit_result_.is_global_zero:
             return lm, None
+        cfg = lm.config  # with --init: the architecture of the model it went on from
         metrics = lm.metrics_
         sentence = verdict(metrics, cfg.model)
         data = None if "," in cfg.data else resolve_data(cfg.data)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
 from rnnlab.config import SCHEDULES, TrainConfig
 from rnnlab.errors import UserError, check_range
 from rnnlab.models.heads import POOLINGS
+from rnnlab.tasks.language.config import require_lm_run
 
 CELLS = ("lstm", "gru", "rnn")
 
@@ -95,11 +95,7 @@ class SentimentConfig:
                 raise UserError(f"{flag} must be one of {', '.join(allowed)}; got {value!r}")
         if not self.text_col or not self.label_col:
             raise UserError("--text-col and --label-col must name columns of the table")
-        if self.pretrained is not None and not (Path(self.pretrained) / "model").is_dir():
-            raise UserError(
-                f"--pretrained {self.pretrained} is not a run folder of `rnnlab lm pretrain` "
-                "(no model/ inside); pretrain one first"
-            )
+        require_lm_run(self.pretrained, "--pretrained")
         self.train.validate()
 
     @property

@@ -190,3 +190,24 @@ def test_slanted_schedule_runs_over_token_epochs_and_the_model_still_learns():
 def test_unknown_schedule_is_a_user_error(cli, tmp_path):
     result = cli(["lm", "pretrain", "--schedule", "cosine", "--out", tmp_path / "lm"])
     assert result.code == 2 and "--schedule must be one of constant, slanted" in result.err
+
+
+def test_init_goes_on_from_a_language_model_with_its_vocabulary_and_architecture(small_lm,
+                                                                                tmp_path):
+    small_lm.save(tmp_path / "base" / "model")
+    other = ["the cat ran in the sun", "a bird sat on my mat", "the dog sang in the park"] * 40
+    before = small_lm.perplexity(other)
+    train = TrainConfig(epochs=2, patience=2, batch_size=4, lr=0.005, device="cpu", quiet=True)
+    cfg = LanguageModelConfig(embed=4, hidden=6, min_freq=1, bptt=8, val_size=0.1,
+                              init=str(tmp_path / "base"), train=train)
+    tuned = LanguageModel(cfg).fit(other, "other")
+    assert tuned.tokenizer_.vocab.itos == small_lm.tokenizer_.vocab.itos
+    assert (tuned.config.embed, tuned.config.hidden) == (16, 32)  # the base's, not 4 / 6
+    assert tuned.config.weight_drop == small_lm.config.weight_drop
+    assert tuned.perplexity(other) < before  # it adapted to the new texts
+
+
+def test_init_must_name_a_language_model_run(cli, tmp_path):
+    result = cli(["lm", "pretrain", "--init", tmp_path, "--out", tmp_path / "lm"])
+    assert result.code == 2
+    assert "--init" in result.err and "is not a run folder of `rnnlab lm pretrain`" in result.err
