@@ -47,6 +47,9 @@ RT_SCRATCH = ["--max-len", "80", "--embed", "128", "--hidden", "128", "--dropout
               "--lr", "0.002", "--epochs", "15", "--patience", "3"]
 
 
+BASELINES = ("vader", "tfidf_lr")  # rows every `sentiment fit` adds beside its network
+
+
 def run(args: list[str], log: list[str]) -> float:
     """`rnnlab ARGS`; returns the wall time. Raises when the command fails."""
     command = "rnnlab " + " ".join(shlex.quote(str(a)) for a in args)
@@ -63,7 +66,7 @@ def rows_of(metrics_file: Path, wall: float, networks_only: bool = False) -> lis
     record = json.loads(metrics_file.read_text())
     rows = []
     for name, values in record["test"].items():
-        is_network = name not in ("vader", "tfidf_lr")
+        is_network = name not in BASELINES
         if networks_only and not is_network:
             continue
         rows.append({"model": name, "accuracy": values["accuracy"], "auc": values["auc"],
@@ -150,10 +153,20 @@ def rt_polarity(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
             wall = run(["sentiment", "fit", *common, *RT_SCRATCH, *extra, "--out", scratch], log)
             rows += rows_of(scratch / "metrics.json", wall)
         if options.pretrained:
+            language_model, lm_seconds = options.pretrained, None
+            if options.lm_finetune is not None:  # ULMFiT stage 2 on this fold's training texts
+                language_model = folder / f"lm{options.tag}"
+                lm_seconds = run(["lm", "pretrain", "--init", options.pretrained, "--data",
+                                  folder / "train.csv", "--seed", str(options.seed), "--device",
+                                  "cpu", "--overwrite", "--quiet",
+                                  *shlex.split(options.lm_finetune), "--out", language_model],
+                                 log)
             finetuned = folder / f"pretrained{options.tag}"
             wall = run(["sentiment", "fit", *common, *RT_SCRATCH, *extra, "--pretrained",
-                        options.pretrained, "--out", finetuned], log)
-            rows += rows_of(finetuned / "metrics.json", wall, networks_only=bool(rows))
+                        language_model, "--out", finetuned], log)
+            rows += [row if row["model"] in BASELINES else {**row, "lm_seconds": lm_seconds}
+                     for row in rows_of(finetuned / "metrics.json", wall,
+                                        networks_only=bool(rows))]
         per_fold.append(rows)
     return mean_over_folds(per_fold), log[:len(log) // options.folds]  # fold 0's
 
@@ -163,10 +176,13 @@ def mean_over_folds(per_fold: list[list[dict]]) -> list[dict]:
     table = pd.DataFrame([row for rows in per_fold for row in rows])
     summary = []
     for model, rows in table.groupby("model", sort=False):
-        summary.append({"model": model, "accuracy": rows.accuracy.mean(),
-                        "accuracy_std": rows.accuracy.std(), "auc": rows.auc.mean(),
-                        "f1": rows.f1.mean(), "seconds": rows.seconds.mean(),
-                        "folds": len(rows)})
+        row = {"model": model, "accuracy": rows.accuracy.mean(),
+               "accuracy_std": rows.accuracy.std(), "auc": rows.auc.mean(), "f1": rows.f1.mean(),
+               "seconds": rows.seconds.mean(), "folds": len(rows)}
+        lm_seconds = rows.get("lm_seconds", pd.Series(dtype=float)).mean()
+        if pd.notna(lm_seconds):  # LM fine-tuning per fold, besides the classifier's seconds
+            row["lm_seconds"] = lm_seconds
+        summary.append(row)
     return summary
 
 
@@ -198,6 +214,9 @@ def main() -> None:
     parser.add_argument("--pretrained", help="rt-polarity: also fine-tune this LM run.")
     parser.add_argument("--skip-scratch", action="store_true",
                         help="rt-polarity: only the fine-tuned model (with --pretrained).")
+    parser.add_argument("--lm-finetune", help="rt-polarity: first train the --pretrained "
+                        "LM on each fold's training texts (`lm pretrain --init`) with these "
+                        "options, e.g. '--epochs 5 --schedule slanted'.")
     parser.add_argument("--sizes", default="100,500,2000,all", help="IMDB label-curve sizes.")
     parser.add_argument("--curve-budget", type=float, default=8,
                         help="IMDB label curve: minutes of training per model and size.")
