@@ -7,7 +7,10 @@ same test texts.
 
     python bench/sentiment.py imdb --data ../shared/data/imdb --out bench/runs
     python bench/sentiment.py rt-polarity --data ../shared/data/rt-polarity --out bench/runs \
-        [--pretrained bench/runs/imdb-lm]
+        [--pretrained bench/runs/imdb-lm [--lm-finetune "--epochs 4"]]
+
+`--extra` / `--lm-extra` add options to every `sentiment fit` / `lm pretrain`, `--tag` suffixes
+the run folders; bench/RESULTS.md lists the exact commands of each measured row.
 
 Results are printed as a markdown table and written to <out>/<task>.json.
 """

@@ -21,7 +21,7 @@ import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 
-from rnnlab.config import TrainConfig
+from rnnlab.config import SCHEDULES, TrainConfig
 from rnnlab.errors import UserError
 
 for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
@@ -109,6 +109,8 @@ class SupervisedModule(pl.LightningModule):
         """`optimizer`, with the learning-rate schedule stepped after every batch."""
         if self.schedule == "constant":
             return optimizer
+        if self.schedule != "slanted":
+            raise ValueError(f"schedule must be one of {SCHEDULES}; got {self.schedule!r}")
         total = max(1, int(self.trainer.estimated_stepping_batches))
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda step: slanted_triangular(step, total))
