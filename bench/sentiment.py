@@ -88,7 +88,7 @@ def imdb(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
     log: list[str] = []
     rows: list[dict] = []
     steps = options.steps.split(",")
-    extra, tag = shlex.split(options.extra), options.tag
+    extra, tag = options.extra, options.tag
     if "scratch" in steps:
         folder = out / f"imdb-bilstm{tag}"
         wall = run(["sentiment", "fit", *timed, *IMDB_SCRATCH, *extra, "--out", folder], log)
@@ -106,7 +106,7 @@ def imdb(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
         if lm_step in steps:
             wall = run(["lm", "pretrain", "--data", data / "train.csv.gz", "--text-col", "text",
                         "--seed", str(options.seed), "--device", "cpu", "--max-time", budget,
-                        "--overwrite", "--quiet", *lm_options, *shlex.split(options.lm_extra),
+                        "--overwrite", "--quiet", *lm_options, *options.lm_extra,
                         "--out", lm_run], log)
             record = json.loads((lm_run / "metrics.json").read_text())
             rows.append({"model": label, "perplexity": record["test"]["lstm"]["perplexity"],
@@ -140,7 +140,7 @@ def rt_polarity(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
     frame = pd.DataFrame({"text": texts, "label": labels})
     folds = StratifiedKFold(options.folds, shuffle=True, random_state=options.seed)
     log: list[str] = []
-    extra = shlex.split(options.extra)
+    extra = options.extra
     per_fold: list[list[dict]] = []
     for fold, (train, test) in enumerate(folds.split(frame.text, frame.label)):
         folder = out / "rt-folds" / f"fold{fold}"
@@ -162,7 +162,7 @@ def rt_polarity(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
                 lm_seconds = run(["lm", "pretrain", "--init", options.pretrained, "--data",
                                   folder / "train.csv", "--seed", str(options.seed), "--device",
                                   "cpu", "--overwrite", "--quiet",
-                                  *shlex.split(options.lm_finetune), "--out", language_model],
+                                  *options.lm_finetune, "--out", language_model],
                                  log)
             finetuned = folder / f"pretrained{options.tag}"
             wall = run(["sentiment", "fit", *common, *RT_SCRATCH, *extra, "--pretrained",
@@ -217,16 +217,17 @@ def main() -> None:
     parser.add_argument("--pretrained", help="rt-polarity: also fine-tune this LM run.")
     parser.add_argument("--skip-scratch", action="store_true",
                         help="rt-polarity: only the fine-tuned model (with --pretrained).")
-    parser.add_argument("--lm-finetune", help="rt-polarity: first train the --pretrained "
-                        "LM on each fold's training texts (`lm pretrain --init`) with these "
-                        "options, e.g. '--epochs 5 --schedule slanted'.")
+    parser.add_argument("--lm-finetune", type=shlex.split, help="rt-polarity: first train "
+                        "the --pretrained LM on each fold's training texts (`lm pretrain "
+                        "--init`) with these options, e.g. '--epochs 5 --schedule slanted'.")
     parser.add_argument("--sizes", default="100,500,2000,all", help="IMDB label-curve sizes.")
     parser.add_argument("--curve-budget", type=float, default=8,
                         help="IMDB label curve: minutes of training per model and size.")
-    parser.add_argument("--extra", default="", help="Extra options of every `sentiment fit` "
-                        "(they override the defaults above), e.g. '--max-len 1000'.")
-    parser.add_argument("--lm-extra", default="", help="IMDB: extra `lm pretrain` options, "
-                        "e.g. '--schedule slanted --epochs 18'.")
+    parser.add_argument("--extra", default="", type=shlex.split, help="Extra options of "
+                        "every `sentiment fit` (they override the defaults above), e.g. "
+                        "'--max-len 1000'.")
+    parser.add_argument("--lm-extra", default="", type=shlex.split, help="IMDB: extra "
+                        "`lm pretrain` options, e.g. '--schedule slanted --epochs 18'.")
     parser.add_argument("--tag", default="", help="Suffix of the run folders written.")
     parser.add_argument("--lm-run", help="IMDB: fine-tune from this language-model run "
                         "instead of <out>/imdb-lm<tag> (e.g. one pretrained earlier).")

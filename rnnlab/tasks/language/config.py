@@ -77,7 +77,7 @@ class LanguageModelConfig:
     def continued_from(self, state: dict[str, Any]) -> LanguageModelConfig:
         """This config with the architecture and tokenizer kind of the language model whose
         saved `state` (language_model.json) it goes on training."""
-        arch = {"bidirectional": False, **state["architecture"]}  # older runs lack the key
+        arch = state["architecture"]
         return self.replace(model=arch["cell"], tokenizer=state["tokenizer"]["kind"],
                             **{name: arch[name] for name in INHERITED})
 

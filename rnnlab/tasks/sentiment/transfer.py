@@ -29,7 +29,7 @@ def pretrained_config(cfg: SentimentConfig, state: dict) -> SentimentConfig:
     training) stay as given."""
     arch = state["architecture"]
     return cfg.replace(model=arch["cell"], embed=arch["embed"], hidden=arch["hidden"],
-                       layers=arch["layers"], bidirectional=arch.get("bidirectional", False),
+                       layers=arch["layers"], bidirectional=arch["bidirectional"],
                        tokenizer=state["tokenizer"]["kind"])
 
 
