@@ -7,7 +7,7 @@ same test texts.
 
     python bench/sentiment.py imdb --data ../shared/data/imdb --out bench/runs
     python bench/sentiment.py rt-polarity --data ../shared/data/rt-polarity --out bench/runs \
-        [--pretrained bench/runs/imdb-lm [--lm-finetune "--epochs 4"]]
+        [--pretrained bench/runs/imdb-lm [--lm-finetune "--epochs 4"] [--ensemble-with=-x]]
 
 `--extra` / `--lm-extra` add options to every `sentiment fit` / `lm pretrain`, `--tag` suffixes
 the run folders; bench/RESULTS.md lists the exact commands of each measured row.
@@ -170,8 +170,23 @@ def rt_polarity(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
             rows += [row if row["model"] in BASELINES else {**row, "lm_seconds": lm_seconds}
                      for row in rows_of(finetuned / "metrics.json", wall,
                                         networks_only=bool(rows))]
+            if options.ensemble_with is not None:
+                rows.append(ensemble_row(folder / f"pretrained{options.ensemble_with}",
+                                         finetuned))
         per_fold.append(rows)
     return mean_over_folds(per_fold), log[:len(log) // options.folds]  # fold 0's
+
+
+def ensemble_row(*runs: Path) -> dict:
+    """`rnnlab sentiment evaluate --run A --run B`: the mean of the runs' probabilities."""
+    from rnnlab.tasks.sentiment.workflows import evaluate_run
+
+    values = evaluate_run(list(runs)).metrics["ensemble"]
+    seconds = sum(json.loads((run / "metrics.json").read_text())["train_seconds"]
+                  for run in runs)
+    return {"model": "ensemble " + " + ".join(run.name for run in runs),
+            "accuracy": values["accuracy"], "auc": values["auc"], "f1": values["f1"],
+            "seconds": seconds}
 
 
 def mean_over_folds(per_fold: list[list[dict]]) -> list[dict]:
@@ -220,6 +235,9 @@ def main() -> None:
     parser.add_argument("--lm-finetune", type=shlex.split, help="rt-polarity: first train "
                         "the --pretrained LM on each fold's training texts (`lm pretrain "
                         "--init`) with these options, e.g. '--epochs 5 --schedule slanted'.")
+    parser.add_argument("--ensemble-with", help="rt-polarity: also score each fold's mean "
+                        "of this run and the new fine-tuned one, named by its --tag (e.g. "
+                        "-ulmfit for pretrained-ulmfit).")
     parser.add_argument("--sizes", default="100,500,2000,all", help="IMDB label-curve sizes.")
     parser.add_argument("--curve-budget", type=float, default=8,
                         help="IMDB label curve: minutes of training per model and size.")

@@ -135,11 +135,14 @@ RunDir = Annotated[str, Opt("--run", help="A run folder written by `rnnlab senti
 
 @app.command()
 def evaluate(
-    run: RunDir,
+    run: Annotated[list[str], Opt("--run", help="A run folder written by `rnnlab sentiment "
+                                  "fit`; repeat it to score several runs and their ensemble.")],
     data: Annotated[str | None, Opt(help="Score on this data's test split instead.")] = None,
     test: Annotated[str | None, Opt(help="Score on this test data instead.")] = None,
 ) -> None:
     """Score a trained run and the baselines on the test split of its data (or of --data).
+    With several runs (same data and split), also their ensemble: the mean of their class
+    probabilities, e.g. a forward and a backward fine-tuned model as in ULMFiT.
 
     Example: rnnlab sentiment evaluate --run runs/sentiment-demo
     """

@@ -40,6 +40,12 @@ class Evaluation:
         if note:
             self.notes[name] = note
 
+    def add_mean(self, name: str, members: list[str]) -> None:
+        """An ensemble row: the mean of the members' class probabilities (already scored)."""
+        scores = np.mean([self.scores[member] for member in members], axis=0)
+        predicted = (scores > 0.5).astype(np.int64) if scores.ndim == 1 else scores.argmax(1)
+        self.add(name, predicted, scores, sum(self.metrics[m]["seconds"] for m in members))
+
     def confusion(self, name: str) -> np.ndarray:
         return confusion_matrix(self.labels, self.predictions[name], len(self.classes))
 
@@ -50,9 +56,12 @@ def _ranking(probabilities: np.ndarray) -> np.ndarray:
 
 
 def evaluate(networks: dict[str, SentimentClassifier], corpus: Corpus,
-             cfg: SentimentConfig, vader_cache: dict | None = None) -> Evaluation:
+             cfg: SentimentConfig, vader_cache: dict | None = None,
+             ensemble: str | None = None) -> Evaluation:
     """Networks, TF-IDF + LR (fitted on the same training texts) and VADER (binary tasks).
-    `vader_cache` (a dict) keeps VADER's scores for reuse on the same test texts."""
+    `vader_cache` (a dict) keeps VADER's scores for reuse on the same test texts.
+    `ensemble` (a row name): also score the mean of the networks' probabilities, and let the
+    verdict judge that ensemble."""
     evaluation = Evaluation(np.asarray(corpus.test_labels), corpus.classes)
     for name, classifier in networks.items():
         started = time.perf_counter()
@@ -60,6 +69,10 @@ def evaluate(networks: dict[str, SentimentClassifier], corpus: Corpus,
         fit = getattr(classifier, "fit_result_", None)
         seconds = (fit.seconds if fit else 0.0) + time.perf_counter() - started
         evaluation.add(name, probabilities.argmax(1), _ranking(probabilities), seconds)
+    judged = list(networks)
+    if ensemble is not None:
+        evaluation.add_mean(ensemble, judged)
+        judged = [ensemble, *judged]
     started = time.perf_counter()
     tfidf = TfidfLogisticRegression(cfg.tfidf_ngrams, cfg.tfidf_c, seed=cfg.train.seed)
     probabilities = tfidf.fit(corpus.train_texts, corpus.train_labels).predict_proba(
@@ -75,7 +88,7 @@ def evaluate(networks: dict[str, SentimentClassifier], corpus: Corpus,
             cache["seconds"] = time.perf_counter() - started
         evaluation.add(vader.name, vader.predict(cache["scores"]), cache["scores"],
                        cache["seconds"], vader.note)
-    evaluation.best, evaluation.verdict = verdict(evaluation.metrics, list(networks))
+    evaluation.best, evaluation.verdict = verdict(evaluation.metrics, judged)
     return evaluation
 
 

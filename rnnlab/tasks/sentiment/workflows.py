@@ -16,7 +16,7 @@ from rnnlab.errors import UserError
 from rnnlab.runs import RunFolder, is_global_zero
 from rnnlab.tasks.sentiment.api import SentimentClassifier
 from rnnlab.tasks.sentiment.config import SentimentConfig
-from rnnlab.tasks.sentiment.data import load_corpus
+from rnnlab.tasks.sentiment.data import Corpus, load_corpus
 from rnnlab.tasks.sentiment.evaluation import Evaluation, evaluate
 from rnnlab.tasks.sentiment.report import print_summary, write_run
 
@@ -58,26 +58,54 @@ def fit_run(cfg: SentimentConfig, out: str | None = None, overwrite: bool = Fals
     return classifier, evaluation, path
 
 
-def evaluate_run(run_dir: str | Path, data: str | None = None, test: str | None = None
-                 ) -> Evaluation:
-    """`rnnlab sentiment evaluate`: score a saved model and the baselines on the test split
-    of its data (rebuilt with the run's seed), or of `data` / `test`."""
-    RunFolder.load(run_dir)
-    classifier = SentimentClassifier.load(run_dir)
+def evaluate_run(run_dirs: str | Path | list[str | Path], data: str | None = None,
+                 test: str | None = None) -> Evaluation:
+    """`rnnlab sentiment evaluate`: score saved model(s) and the baselines on the test split
+    of the first run's data (rebuilt with its seed), or of `data` / `test`. Several runs must
+    share those test texts; they are scored one by one and as an ensemble (mean probability)."""
+    runs = [run_dirs] if isinstance(run_dirs, (str, Path)) else list(run_dirs)
+    if len({Path(run).resolve() for run in runs}) < len(runs):
+        raise UserError("the same --run is given twice; an ensemble needs different runs")
     changes = {k: v for k, v in (("data", data), ("test", test)) if v is not None}
-    cfg = classifier.config.replace(**changes)
-    corpus = load_corpus(cfg)
+    networks, corpus, cfg = {}, None, None
+    for run_dir in runs:
+        RunFolder.load(run_dir)
+        classifier = SentimentClassifier.load(run_dir)
+        run_cfg = classifier.config.replace(**changes)
+        run_corpus = load_corpus(run_cfg)
+        if corpus is None:
+            corpus, cfg = run_corpus, run_cfg
+            _check_classes(corpus, classifier, run_dir)
+            corpus.test_labels = _relabel(corpus.test_labels, corpus.classes, classifier.classes_)
+            corpus.train_labels = _relabel(corpus.train_labels, corpus.classes,
+                                           classifier.classes_)
+            corpus.classes = classifier.classes_
+        elif run_corpus.test_texts != corpus.test_texts or classifier.classes_ != corpus.classes:
+            raise UserError(f"{run_dir} was tested on other texts or classes than {runs[0]}: "
+                            "an ensemble needs runs fitted on the same data and split (same "
+                            "--data, --test, --test-size and --seed), or a shared --test")
+        networks[_row_name(run_cfg.network_name, run_dir, len(runs), networks)] = classifier
+    ensemble = None if len(runs) == 1 else "ensemble" if "ensemble" not in networks \
+        else "ensemble (mean)"
+    evaluation = evaluate(networks, corpus, cfg, ensemble=ensemble)
+    shown = [*networks, ensemble] if ensemble else list(networks)
+    print_summary(evaluation, shown,
+                  f"evaluation of {', '.join(map(str, runs))} on {corpus.test_source}")
+    return evaluation
+
+
+def _row_name(network: str, run_dir: str | Path, n_runs: int, taken: dict) -> str:
+    """The network's name; its run folder's name (or path) when several runs are scored."""
+    if n_runs == 1:
+        return network
+    return Path(run_dir).name if Path(run_dir).name not in taken else str(run_dir)
+
+
+def _check_classes(corpus: Corpus, classifier: SentimentClassifier, run_dir: str | Path) -> None:
     unknown = sorted(set(corpus.classes) - set(classifier.classes_))
     if unknown:
         raise UserError(f"{corpus.source} has labels {unknown} that the model at {run_dir} "
                         f"never saw (it knows {', '.join(classifier.classes_)})")
-    corpus.test_labels = _relabel(corpus.test_labels, corpus.classes, classifier.classes_)
-    corpus.train_labels = _relabel(corpus.train_labels, corpus.classes, classifier.classes_)
-    corpus.classes = classifier.classes_
-    name = cfg.network_name
-    evaluation = evaluate({name: classifier}, corpus, cfg)
-    print_summary(evaluation, [name], f"evaluation of {run_dir} on {corpus.test_source}")
-    return evaluation
 
 
 def _relabel(labels: np.ndarray, classes: list[str], target: list[str]) -> np.ndarray:

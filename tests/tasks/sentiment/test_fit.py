@@ -3,12 +3,15 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
 from rnnlab.tasks.sentiment import SentimentClassifier, SentimentConfig
 from rnnlab.tasks.sentiment.data import load_corpus
 from rnnlab.tasks.sentiment.evaluation import evaluate
+from rnnlab.tasks.sentiment.workflows import evaluate_run
+from tests.tasks.sentiment.conftest import FAST
 
 
 @pytest.fixture
@@ -92,3 +95,38 @@ def test_evaluate_rescores_the_same_test_split(cli, fitted_run):
 def test_predict_with_a_folder_that_is_not_a_run_is_a_user_error(cli, tmp_path):
     result = cli(["sentiment", "predict", "--run", tmp_path, "good"])
     assert result.code == 2 and "is not a run folder" in result.err_lines[0]
+
+
+def test_evaluate_scores_several_runs_and_their_mean_probability(cli, fitted_run, tmp_path):
+    data = fitted_run.parent / "reviews.csv"  # the fixture's training data
+    gru = tmp_path / "gru"
+    fitted = cli(["sentiment", "fit", "--data", data, "--out", gru, *FAST, "--model", "gru",
+                  "--unidirectional"])
+    assert fitted.code == 0, fitted.err
+    result = cli(["sentiment", "evaluate", "--run", fitted_run, "--run", gru])
+    assert result.code == 0, result.err
+    evaluation = evaluate_run([fitted_run, gru])
+    first, second = fitted_run.name, "gru"
+    assert list(evaluation.metrics)[:3] == [first, second, "ensemble"]
+    # the ensemble row = the mean of the two runs' saved test probabilities, scored by hand
+    a = pd.read_csv(fitted_run / "predictions.csv")
+    b = pd.read_csv(gru / "predictions.csv")
+    mean = (a["bilstm_score"] + b["gru_score"]) / 2
+    truth = (a["label"] == "pos").to_numpy()
+    ensemble = evaluation.metrics["ensemble"]
+    assert ensemble["accuracy"] == pytest.approx(((mean > 0.5) == truth).mean())
+    assert ensemble["auc"] == pytest.approx(roc_auc_score(truth, mean), abs=1e-4)
+    assert evaluation.verdict.startswith("ensemble ")
+    assert "ensemble" in result.out
+
+
+def test_evaluate_refuses_runs_tested_on_different_texts(cli, fitted_run, tmp_path):
+    data = fitted_run.parent / "reviews.csv"
+    other = tmp_path / "other"
+    assert cli(["sentiment", "fit", "--data", data, "--out", other, *FAST, "--epochs", "1",
+                "--test-size", "0.3"]).code == 0
+    result = cli(["sentiment", "evaluate", "--run", fitted_run, "--run", other])
+    assert result.code == 2 and len(result.err_lines) == 1
+    assert "was tested on other texts" in result.err_lines[0]
+    result = cli(["sentiment", "evaluate", "--run", fitted_run, "--run", fitted_run])
+    assert result.code == 2 and "given twice" in result.err_lines[0]
