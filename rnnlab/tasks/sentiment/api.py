@@ -121,11 +121,7 @@ class SentimentClassifier:
 
     def predict(self, texts: list[str]) -> list[dict]:
         """One {"text", "label", "probability", "probabilities"} per text."""
-        probabilities = self.predict_proba(texts)
-        return [{"text": text, "label": self.classes_[int(row.argmax())],
-                 "probability": float(row.max()),
-                 "probabilities": dict(zip(self.classes_, map(float, row), strict=True))}
-                for text, row in zip(texts, probabilities, strict=True)]
+        return labelled(texts, self.predict_proba(texts), self.classes_)
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
@@ -156,3 +152,10 @@ class SentimentClassifier:
         load_weights(self.net_, model_dir / "weights.safetensors")
         self.net_.eval()
         return self
+
+
+def labelled(texts: list[str], probabilities: np.ndarray, classes: list[str]) -> list[dict]:
+    """One {"text", "label", "probability", "probabilities"} per text and probability row."""
+    return [{"text": text, "label": classes[int(row.argmax())], "probability": float(row.max()),
+             "probabilities": dict(zip(classes, map(float, row), strict=True))}
+            for text, row in zip(texts, probabilities, strict=True)]

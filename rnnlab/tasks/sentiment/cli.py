@@ -131,12 +131,13 @@ def fit(**options: Any) -> None:
 
 
 RunDir = Annotated[str, Opt("--run", help="A run folder written by `rnnlab sentiment fit`.")]
+RunDirs = Annotated[list[str], Opt("--run", help="A run folder written by `rnnlab sentiment "
+                                   "fit`; repeat it for an ensemble (mean probability).")]
 
 
 @app.command()
 def evaluate(
-    run: Annotated[list[str], Opt("--run", help="A run folder written by `rnnlab sentiment "
-                                  "fit`; repeat it to score several runs and their ensemble.")],
+    run: RunDirs,
     data: Annotated[str | None, Opt(help="Score on this data's test split instead.")] = None,
     test: Annotated[str | None, Opt(help="Score on this test data instead.")] = None,
 ) -> None:
@@ -165,13 +166,14 @@ def _read_texts(texts: list[str] | None, file: str | None, encoding: str) -> lis
 
 @app.command()
 def predict(
-    run: RunDir,
+    run: RunDirs,
     texts: Annotated[list[str] | None, typer.Argument(help="Texts to classify.")] = None,
     file: Annotated[str | None, Opt(help="Classify each non-blank line of this file.")] = None,
     encoding: Annotated[str, Opt(help="Encoding of --file.")] = "utf-8",
     as_json: Annotated[bool, Opt("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """Print the label and its probability for each text (arguments, --file, or stdin).
+    """Print the label and its probability for each text (arguments, --file, or stdin);
+    with several runs, of their mean class probabilities.
 
     Example: rnnlab sentiment predict --run runs/sentiment-demo "a gripping, moving film"
     """

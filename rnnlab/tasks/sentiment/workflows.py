@@ -14,7 +14,7 @@ from rnnlab.console import console
 from rnnlab.data.datasets import resolve_data
 from rnnlab.errors import UserError
 from rnnlab.runs import RunFolder, is_global_zero
-from rnnlab.tasks.sentiment.api import SentimentClassifier
+from rnnlab.tasks.sentiment.api import SentimentClassifier, labelled
 from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.tasks.sentiment.data import Corpus, load_corpus
 from rnnlab.tasks.sentiment.evaluation import Evaluation, evaluate
@@ -63,9 +63,7 @@ def evaluate_run(run_dirs: str | Path | list[str | Path], data: str | None = Non
     """`rnnlab sentiment evaluate`: score saved model(s) and the baselines on the test split
     of the first run's data (rebuilt with its seed), or of `data` / `test`. Several runs must
     share those test texts; they are scored one by one and as an ensemble (mean probability)."""
-    runs = [run_dirs] if isinstance(run_dirs, (str, Path)) else list(run_dirs)
-    if len({Path(run).resolve() for run in runs}) < len(runs):
-        raise UserError("the same --run is given twice; an ensemble needs different runs")
+    runs = _distinct(run_dirs)
     changes = {k: v for k, v in (("data", data), ("test", test)) if v is not None}
     networks, corpus, cfg = {}, None, None
     for run_dir in runs:
@@ -94,6 +92,14 @@ def evaluate_run(run_dirs: str | Path | list[str | Path], data: str | None = Non
     return evaluation
 
 
+def _distinct(run_dirs: str | Path | list[str | Path]) -> list[str | Path]:
+    """The run folder(s) as a list; UserError when one is given twice."""
+    runs = [run_dirs] if isinstance(run_dirs, (str, Path)) else list(run_dirs)
+    if len({Path(run).resolve() for run in runs}) < len(runs):
+        raise UserError("the same --run is given twice; an ensemble needs different runs")
+    return runs
+
+
 def _row_name(network: str, run_dir: str | Path, n_runs: int, taken: dict) -> str:
     """The network's name; its run folder's name (or path) when several runs are scored."""
     if n_runs == 1:
@@ -114,9 +120,19 @@ def _relabel(labels: np.ndarray, classes: list[str], target: list[str]) -> np.nd
     return np.array([index[classes[y]] for y in labels], dtype=np.int64)
 
 
-def predict_texts(run_dir: str | Path, texts: list[str]) -> list[dict]:
-    """`rnnlab sentiment predict`: label and probability of each text."""
-    RunFolder.load(run_dir)
+def predict_texts(run_dirs: str | Path | list[str | Path], texts: list[str]) -> list[dict]:
+    """`rnnlab sentiment predict`: label and probability of each text (several runs: of the
+    mean of their class probabilities)."""
+    runs = _distinct(run_dirs)
+    for run_dir in runs:
+        RunFolder.load(run_dir)
     if not texts:
         raise UserError("no texts to classify: give them as arguments, --file or on stdin")
-    return SentimentClassifier.load(run_dir).predict(texts)
+    classifiers = [SentimentClassifier.load(run_dir) for run_dir in runs]
+    classes = classifiers[0].classes_
+    for run_dir, classifier in zip(runs, classifiers, strict=True):
+        if classifier.classes_ != classes:
+            raise UserError(f"{run_dir} predicts classes {classifier.classes_}, {runs[0]} "
+                            f"predicts {classes}: an ensemble needs the same classes")
+    probabilities = np.mean([c.predict_proba(texts) for c in classifiers], axis=0)
+    return labelled(texts, probabilities, classes)

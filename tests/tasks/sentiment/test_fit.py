@@ -97,7 +97,7 @@ def test_predict_with_a_folder_that_is_not_a_run_is_a_user_error(cli, tmp_path):
     assert result.code == 2 and "is not a run folder" in result.err_lines[0]
 
 
-def test_evaluate_scores_several_runs_and_their_mean_probability(cli, fitted_run, tmp_path):
+def test_evaluate_and_predict_with_several_runs_use_their_mean(cli, fitted_run, tmp_path):
     data = fitted_run.parent / "reviews.csv"  # the fixture's training data
     gru = tmp_path / "gru"
     fitted = cli(["sentiment", "fit", "--data", data, "--out", gru, *FAST, "--model", "gru",
@@ -118,6 +118,15 @@ def test_evaluate_scores_several_runs_and_their_mean_probability(cli, fitted_run
     assert ensemble["auc"] == pytest.approx(roc_auc_score(truth, mean), abs=1e-4)
     assert evaluation.verdict.startswith("ensemble ")
     assert "ensemble" in result.out
+    # predict with both runs: the mean of each run's probabilities
+    text = "a wonderful movie with a dreadful ending"
+    single = [json.loads(cli(["sentiment", "predict", "--run", run, "--json", text]).out)
+              for run in (fitted_run, gru)]
+    both = json.loads(cli(["sentiment", "predict", "--run", fitted_run, "--run", gru, "--json",
+                           text]).out)
+    for label in ("neg", "pos"):
+        expected = (single[0]["probabilities"][label] + single[1]["probabilities"][label]) / 2
+        assert both["probabilities"][label] == pytest.approx(expected, abs=1e-9)
 
 
 def test_evaluate_refuses_runs_tested_on_different_texts(cli, fitted_run, tmp_path):
