@@ -50,6 +50,10 @@ def train_options(
                                   rich_help_panel="Scale-out")] = 1,
     quiet: Annotated[bool, Opt("--quiet", help="No progress bar.",
                                rich_help_panel="Training")] = False,
+    precision: Annotated[str | None, Opt(help="32, or bf16-mixed: matrix products in bfloat16 "
+                                         "(faster on CPUs with AVX512-BF16 / AMX and recent "
+                                         "GPUs; weights stay float32).",
+                                         rich_help_panel="Training")] = None,
 ) -> None:
     """Parameters only: their names, types, defaults and help are the shared training options."""
 

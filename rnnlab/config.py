@@ -9,6 +9,9 @@ from rnnlab.errors import UserError, check_range
 
 Device = Literal["cpu", "cuda", "auto"]
 SCHEDULES = ("constant", "slanted")  # learning-rate schedules (rnnlab.training)
+# Lightning precisions offered: bf16 autocast needs no loss scaling, so the modules that call
+# backward themselves (forecasting) stay correct; fp16 would need a GradScaler.
+PRECISIONS = ("32", "bf16-mixed")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class TrainConfig:
     strategy: str = "auto"  # Lightning strategy: auto | ddp | ddp_spawn | ...
     num_nodes: int = 1
     quiet: bool = False  # no progress bar
+    precision: str = "32"  # "bf16-mixed": matrix products in bfloat16 (CPUs with AVX512-BF16/AMX,
+    # recent GPUs), weights and optimizer state in float32
 
     def validate(self) -> None:
         check_range(self.epochs, "--epochs", 1)
@@ -43,3 +48,6 @@ class TrainConfig:
             raise UserError(f"--max-time must be > 0 minutes; got {self.max_time}")
         if self.device not in ("cpu", "cuda", "auto"):
             raise UserError(f"--device must be cpu, cuda or auto; got {self.device!r}")
+        if self.precision not in PRECISIONS:
+            raise UserError(f"--precision must be one of {', '.join(PRECISIONS)}; "
+                            f"got {self.precision!r}")

@@ -170,6 +170,7 @@ def build_trainer(
         devices=cfg.devices,
         strategy=cfg.strategy,
         num_nodes=cfg.num_nodes,
+        precision=cfg.precision,
         gradient_clip_val=cfg.clip if trainer_clips else None,
         callbacks=callbacks,
         logger=False,

@@ -211,3 +211,29 @@ def test_init_must_name_a_language_model_run(cli, tmp_path):
     result = cli(["lm", "pretrain", "--init", tmp_path, "--out", tmp_path / "lm"])
     assert result.code == 2
     assert "--init" in result.err and "is not a run folder of `rnnlab lm pretrain`" in result.err
+
+
+def test_bf16_mixed_precision_trains_under_autocast_and_the_model_still_learns(monkeypatch):
+    from rnnlab.tasks.language.model import LanguageModelModule
+
+    autocast = []
+    step = LanguageModelModule.training_step
+
+    def recording_step(self, *args, **kwargs):
+        autocast.append(torch.is_autocast_enabled("cpu"))
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(LanguageModelModule, "training_step", recording_step)
+    train = TrainConfig(epochs=4, patience=4, batch_size=4, lr=0.01, device="cpu", quiet=True,
+                        precision="bf16-mixed")
+    cfg = LanguageModelConfig(embed=16, hidden=32, bptt=8, min_freq=1, sampled_softmax=5,
+                              train=train)
+    lm = LanguageModel(cfg).fit(SENTENCES * 40)
+    assert autocast and all(autocast)
+    assert lm.metrics_["lstm"]["perplexity"] < 0.5 * lm.metrics_["unigram"]["perplexity"]
+    assert all(p.dtype == torch.float32 for p in lm.net_.parameters())  # weights stay fp32
+
+
+def test_unknown_precision_is_a_user_error(cli, tmp_path):
+    result = cli(["lm", "pretrain", "--precision", "16-mixed", "--out", tmp_path / "lm"])
+    assert result.code == 2 and "--precision must be one of 32, bf16-mixed" in result.err
