@@ -6,6 +6,7 @@ with the printed command; VADER and TF-IDF + LR are scored by every `sentiment f
 same test texts.
 
     python bench/sentiment.py imdb --data ../shared/data/imdb --out bench/runs
+    python bench/sentiment.py imdb ... --steps bwlm,pretrained-bwd --ensemble-run RUN
     python bench/sentiment.py rt-polarity --data ../shared/data/rt-polarity --out bench/runs \
         [--pretrained bench/runs/imdb-lm [--lm-finetune "--epochs 4"] [--ensemble-with=-x]]
 
@@ -101,7 +102,9 @@ def imdb(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
     transfer = [("lm", "pretrained", IMDB_LM, lm_folder("imdb-lm"),
                  "lm pretraining (train reviews' text)", out / f"imdb-pretrained{tag}"),
                 ("bilm", "pretrained-bi", IMDB_BILM, lm_folder("imdb-bilm"),
-                 "bidirectional lm pretraining", out / f"imdb-pretrained-bi{tag}")]
+                 "bidirectional lm pretraining", out / f"imdb-pretrained-bi{tag}"),
+                ("bwlm", "pretrained-bwd", [*IMDB_LM, "--backward"], lm_folder("imdb-lm-bwd"),
+                 "backward lm pretraining", out / f"imdb-pretrained-bwd{tag}")]
     for lm_step, finetune_step, lm_options, lm_run, label, finetuned in transfer:
         if lm_step in steps:
             wall = run(["lm", "pretrain", "--data", data / "train.csv.gz", "--text-col", "text",
@@ -117,6 +120,8 @@ def imdb(options: argparse.Namespace) -> tuple[list[dict], list[str]]:
             wall = run(["sentiment", "fit", *timed, *IMDB_FINETUNE, *extra, "--pretrained",
                         lm_run, "--out", finetuned], log)
             rows += rows_of(finetuned / "metrics.json", wall, networks_only=True)
+            if options.ensemble_run:
+                rows.append(ensemble_row(Path(options.ensemble_run), finetuned))
     if "curve" in steps:
         curve = [*common, *IMDB_SCRATCH, "--max-time", str(options.curve_budget), "--epochs",
                  "40", "--patience", "5"]
@@ -238,6 +243,8 @@ def main() -> None:
     parser.add_argument("--ensemble-with", help="rt-polarity: also score each fold's mean "
                         "of this run and the new fine-tuned one, named by its --tag (e.g. "
                         "-ulmfit for pretrained-ulmfit).")
+    parser.add_argument("--ensemble-run", help="IMDB: also score the mean of this fine-tuned "
+                        "run and each new one (e.g. a forward and a backward model).")
     parser.add_argument("--sizes", default="100,500,2000,all", help="IMDB label-curve sizes.")
     parser.add_argument("--curve-budget", type=float, default=8,
                         help="IMDB label curve: minutes of training per model and size.")
@@ -252,8 +259,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (1: no slowdown when the CPU is shared).")
     options = parser.parse_args()
-    if options.lm_run and {"lm", "bilm"} & set(options.steps.split(",")):
-        parser.error("--lm-run names a finished language model: leave the lm / bilm steps out")
+    if options.lm_run and {"lm", "bilm", "bwlm"} & set(options.steps.split(",")):
+        parser.error("--lm-run names a finished language model: leave the lm steps out")
     torch.set_num_threads(options.threads)
     started = time.perf_counter()
     rows, log = imdb(options) if options.task == "imdb" else rt_polarity(options)

@@ -81,7 +81,7 @@ def attribute(classifier: object, text: str, method: str = "ig") -> Attribution:
         raise UserError(f"--method must be one of {', '.join(METHODS)}; got {method!r}")
     cfg, tokenizer = classifier.config, classifier.tokenizer_
     tokens = truncate(tokenizer.tokenize(text), cfg.max_len, cfg.keep)
-    ids = truncate(tokenizer.encode(text), cfg.max_len, cfg.keep)
+    ids = classifier.encode([text])[0]  # in reading order (reversed for a backward model)
     if not ids:
         raise UserError("the text has no tokens to explain; give some words")
     probabilities = classifier.predict_proba([text])[0]
@@ -96,6 +96,8 @@ def attribute(classifier: object, text: str, method: str = "ig") -> Attribution:
         scores, gap = integrated_gradients(classifier.net_, ids, target)
     else:
         scores = occlusion(classifier.net_, ids, target)
+    if cfg.backward:  # back to the text's order
+        scores = scores[::-1].copy()
     return Attribution(tokens, scores, classifier.classes_[target],
                        float(probabilities[target]), method, gap)
 

@@ -205,8 +205,9 @@ def load_language_model(run_or_model_dir: str | Path
         raise UserError(f"{path} holds no language model (model/{LM_FILE} missing); give the "
                         "--out folder of `rnnlab lm pretrain`")
     state = json.loads((model_dir / LM_FILE).read_text(encoding="utf-8"))
-    # runs saved before `--bidirectional` existed are unidirectional
+    # runs saved before `--bidirectional` / `--backward` existed read forwards only
     state["architecture"] = {"bidirectional": False, **state["architecture"]}
+    state["config"] = {"backward": False, **state.get("config", {})}
     tokenizer = tokenizer_from_dict(state["tokenizer"])
     model = WordLanguageModel(tokenizer.vocab_size, **state["architecture"])
     load_weights(model, model_dir / WEIGHTS_FILE)

@@ -50,3 +50,22 @@ def test_explain_cli_prints_and_writes_html(cli, fitted_run, tmp_path):
     assert again.code == 2 and "already exists" in again.err_lines[0]
     bad = cli(["sentiment", "explain", "--run", fitted_run, "x", "--method", "shap"])
     assert bad.code == 2 and "--method must be one of ig, occlusion" in bad.err_lines[0]
+
+
+def test_a_backward_model_reads_reversed_ids_and_explains_tokens_in_text_order(tmp_path):
+    from rnnlab.config import TrainConfig
+    from rnnlab.tasks.sentiment import SentimentConfig
+    from tests.tasks.sentiment.conftest import synthetic_reviews
+
+    synthetic_reviews().to_csv(tmp_path / "reviews.csv", index=False)
+    train = TrainConfig(epochs=3, patience=2, batch_size=32, lr=0.01, device="cpu", quiet=True)
+    cfg = SentimentConfig(data=str(tmp_path / "reviews.csv"), embed=16, hidden=16,
+                          bidirectional=False, backward=True, train=train)
+    backward = SentimentClassifier(cfg).fit()
+    assert backward.config.network_name == "lstm_backward"
+    forward_ids = backward.tokenizer_.encode("the movie was excellent")
+    assert backward.encode(["the movie was excellent"]) == [forward_ids[::-1]]
+    result = attribute(backward, "the movie was excellent and the music was dreadful",
+                       "occlusion")
+    by_token = dict(zip(result.tokens, result.scores, strict=True))
+    assert result.tokens[3] == "excellent" and by_token["excellent"] > 0 > by_token["dreadful"]

@@ -56,8 +56,8 @@ class LanguageModel:
         else:
             self.tokenizer_ = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_vocab,
                                              cfg.bpe_vocab, specials=(EOS,)).fit(train_docs)
-        train_stream = token_stream(self.tokenizer_, train_docs)
-        val_stream = token_stream(self.tokenizer_, val_docs)
+        train_stream = token_stream(self.tokenizer_, train_docs, cfg.backward)
+        val_stream = token_stream(self.tokenizer_, val_docs, cfg.backward)
         rows = min(cfg.train.batch_size, max(1, (len(train_stream) - 1) // (2 * cfg.bptt)))
         train = BpttChunks(train_stream, rows, cfg.bptt)
         val = BpttChunks(val_stream, min(VAL_ROWS, max(1, (len(val_stream) - 1) // 2)),
@@ -84,7 +84,7 @@ class LanguageModel:
 
     def perplexity(self, docs: list[str]) -> float:
         """Perplexity of the model on `docs` (one stream, <eos> between documents)."""
-        stream = token_stream(self.tokenizer_, docs)
+        stream = token_stream(self.tokenizer_, docs, self.config.backward)
         chunks = BpttChunks(stream, min(VAL_ROWS, max(1, (len(stream) - 1) // 2)),
                             self.config.bptt)
         return perplexity(stream_nll(self.net_, chunks))

@@ -51,6 +51,9 @@ def lm_options(
     bidirectional: Annotated[bool, Opt("--bidirectional", help="Also train a backward model "
                                        "(one layer): pretrains both directions of a BiLSTM.",
                                        rich_help_panel=M)] = False,
+    backward: Annotated[bool, Opt("--backward", help="Read every document last word first "
+                                  "(ULMFiT's backward model, for a forward + backward "
+                                  "ensemble of classifiers).", rich_help_panel=M)] = False,
     dropout: Annotated[float, Opt(help="Dropout between stacked layers.",
                                   rich_help_panel=M)] = 0.1,
     weight_drop: Annotated[float, Opt(help="DropConnect on hidden-to-hidden weights.",

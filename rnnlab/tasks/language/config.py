@@ -40,6 +40,7 @@ class LanguageModelConfig:
     hidden: int = 256
     layers: int = 1
     bidirectional: bool = False  # also a backward LM (one layer): pretrains a BiLSTM
+    backward: bool = False  # read every document last word first (ULMFiT's backward model)
     dropout: float = 0.1  # between stacked layers
     weight_drop: float = 0.2  # DropConnect on the hidden-to-hidden weights (AWD-LSTM)
     embed_dropout: float = 0.05  # whole word types dropped per batch
@@ -79,6 +80,7 @@ class LanguageModelConfig:
         saved `state` (language_model.json) it goes on training."""
         arch = state["architecture"]
         return self.replace(model=arch["cell"], tokenizer=state["tokenizer"]["kind"],
+                            backward=state["config"]["backward"],
                             **{name: arch[name] for name in INHERITED})
 
     def validate(self) -> None:
@@ -105,6 +107,9 @@ class LanguageModelConfig:
                             f"got {self.schedule!r}")
         if self.tokenizer not in ("word", "bpe"):
             raise UserError(f"--tokenizer must be word or bpe; got {self.tokenizer!r}")
+        if self.bidirectional and self.backward:
+            raise UserError("--backward with --bidirectional: a bidirectional model already "
+                            "reads both ways; give one of them")
         if self.bidirectional and self.layers != 1:
             raise UserError(f"--bidirectional needs --layers 1 (got {self.layers}): deeper, each "
                             "fused direction would read the other's view of the future")

@@ -68,12 +68,14 @@ def split_documents(docs: list[str], val_size: float, seed: int) -> tuple[list[s
             [d for i, d in enumerate(docs) if i in held])
 
 
-def token_stream(tokenizer: Tokenizer, docs: list[str]) -> np.ndarray:
-    """All documents' ids, each followed by <eos>, as one int64 array."""
+def token_stream(tokenizer: Tokenizer, docs: list[str], backward: bool = False) -> np.ndarray:
+    """All documents' ids, each followed by <eos>, as one int64 array; `backward`: each
+    document's ids last first (a backward language model predicts the previous word)."""
     eos = tokenizer.token_to_id(EOS)
     ids: list[int] = []
     for doc in docs:
-        ids.extend(tokenizer.encode(doc))
+        doc_ids = tokenizer.encode(doc)
+        ids.extend(doc_ids[::-1] if backward else doc_ids)
         ids.append(eos)
     return np.asarray(ids, dtype=np.int64)
 

@@ -105,8 +105,10 @@ class SentimentClassifier:
 
     # -- predicting ------------------------------------------------------------------------
     def encode(self, texts: list[str]) -> list[list[int]]:
-        """Token ids of each text, truncated to --max-len as in training."""
-        return encode_texts(self.tokenizer_, texts, self.config.max_len, self.config.keep)
+        """Token ids of each text, truncated to --max-len as in training (in the order the
+        network reads them: reversed for a backward model)."""
+        cfg = self.config
+        return encode_texts(self.tokenizer_, texts, cfg.max_len, cfg.keep, cfg.backward)
 
     @torch.no_grad()
     def predict_proba(self, texts: list[str], batch_size: int = 256) -> np.ndarray:

@@ -75,6 +75,9 @@ def model_options(
     bidirectional: Annotated[bool, Opt("--bidirectional/--unidirectional",
                                        help="Read the text both ways.", rich_help_panel=M)
                              ] = True,
+    backward: Annotated[bool, Opt("--backward", help="Read every text last word first (with "
+                                  "--unidirectional; a --pretrained model takes its language "
+                                  "model's direction).", rich_help_panel=M)] = False,
     dropout: Annotated[float, Opt(help="Dropout between layers and before the classifier.",
                                   rich_help_panel=M)] = 0.3,
     embed_dropout: Annotated[float, Opt(help="Share of word types dropped per batch.",

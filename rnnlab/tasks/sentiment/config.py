@@ -36,6 +36,7 @@ class SentimentConfig:
     hidden: int = 128
     layers: int = 1
     bidirectional: bool = True
+    backward: bool = False  # read every text last word first (set by a backward --pretrained)
     dropout: float = 0.3  # between layers and before the classifier
     embed_dropout: float = 0.1  # share of word types dropped per batch (whole words)
     input_dropout: float = 0.1  # on the embedded inputs
@@ -96,10 +97,15 @@ class SentimentConfig:
         if not self.text_col or not self.label_col:
             raise UserError("--text-col and --label-col must name columns of the table")
         require_lm_run(self.pretrained, "--pretrained")
+        if self.backward and self.bidirectional and not self.pretrained:
+            raise UserError("--backward with a bidirectional network: it already reads both "
+                            "ways; add --unidirectional")
         self.train.validate()
 
     @property
     def network_name(self) -> str:
-        """Row name of the network in the tables: bilstm, gru, ... (pretrained_lstm with an LM)."""
-        name = ("bi" if self.bidirectional else "") + self.model
+        """Row name of the network in the tables: bilstm, gru, lstm_backward, ...
+        (pretrained_lstm with an LM)."""
+        name = ("bi" if self.bidirectional else "") + self.model + \
+            ("_backward" if self.backward else "")
         return f"pretrained_{name}" if self.pretrained else name

@@ -259,8 +259,10 @@ def with_train_examples(corpus: Corpus, examples: int | None, val_size: float, s
 
 # -- encoding and batching -------------------------------------------------------------------
 def encode_texts(tokenizer: Tokenizer, texts: list[str], max_len: int | None,
-                 keep: str = "head") -> list[list[int]]:
-    return [truncate(tokenizer.encode(text), max_len, keep) for text in texts]
+                 keep: str = "head", backward: bool = False) -> list[list[int]]:
+    """Token ids of each text truncated to `max_len`; `backward`: then last token first."""
+    ids = [truncate(tokenizer.encode(text), max_len, keep) for text in texts]
+    return [i[::-1] for i in ids] if backward else ids
 
 
 class EncodedTexts(Dataset):

@@ -25,11 +25,12 @@ _RAW = re.compile(r"_raw$")
 
 def pretrained_config(cfg: SentimentConfig, state: dict) -> SentimentConfig:
     """The classifier's config with the language model's architecture (bidirectional when
-    the language model is) and tokenizer kind; the other options (dropout, pooling,
-    training) stay as given."""
+    the language model is), reading direction and tokenizer kind; the other options
+    (dropout, pooling, training) stay as given."""
     arch = state["architecture"]
     return cfg.replace(model=arch["cell"], embed=arch["embed"], hidden=arch["hidden"],
                        layers=arch["layers"], bidirectional=arch["bidirectional"],
+                       backward=state["config"]["backward"],
                        tokenizer=state["tokenizer"]["kind"])
 
 

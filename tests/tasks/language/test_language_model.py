@@ -237,3 +237,43 @@ def test_bf16_mixed_precision_trains_under_autocast_and_the_model_still_learns(m
 def test_unknown_precision_is_a_user_error(cli, tmp_path):
     result = cli(["lm", "pretrain", "--precision", "16-mixed", "--out", tmp_path / "lm"])
     assert result.code == 2 and "--precision must be one of 32, bf16-mixed" in result.err
+
+
+def test_token_stream_backward_reverses_each_document_and_keeps_eos_after_it():
+    tokenizer = WordTokenizer(min_freq=1, specials=[EOS]).fit(["a b c", "d e"])
+    forward = token_stream(tokenizer, ["a b c", "d e"])
+    backward = token_stream(tokenizer, ["a b c", "d e"], backward=True)
+    eos = tokenizer.token_to_id(EOS)
+    assert backward.tolist() == [*forward[:3][::-1], eos, *forward[4:6][::-1], eos]
+
+
+def test_backward_language_model_passes_its_direction_on(tmp_path, cli):
+    from rnnlab.tasks.sentiment import SentimentClassifier, SentimentConfig
+    from tests.tasks.sentiment.conftest import synthetic_reviews
+
+    train = TrainConfig(epochs=4, batch_size=4, lr=0.01, device="cpu", quiet=True)
+    lm = LanguageModel(LanguageModelConfig(embed=16, hidden=32, bptt=8, min_freq=1,
+                                           backward=True, train=train)).fit(SENTENCES * 40)
+    assert lm.metrics_["lstm"]["perplexity"] < 0.5 * lm.metrics_["unigram"]["perplexity"]
+    lm.save(tmp_path / "lm" / "model")
+    # the saved model scores reversed text as it was trained: better than forward text
+    loaded = LanguageModel.load(tmp_path / "lm")
+    assert loaded.config.backward
+    assert loaded.perplexity(SENTENCES) < loaded.perplexity([" ".join(s.split()[::-1])
+                                                             for s in SENTENCES]) / 2
+    synthetic_reviews(200, seed=1).to_csv(tmp_path / "reviews.csv", index=False)
+    cfg = SentimentConfig(data=str(tmp_path / "reviews.csv"), pretrained=str(tmp_path / "lm"),
+                          train=TrainConfig(epochs=1, device="cpu", quiet=True))
+    classifier = SentimentClassifier(cfg).fit()
+    assert classifier.config.backward and not classifier.config.bidirectional
+    assert classifier.config.network_name == "pretrained_lstm_backward"
+    ids = classifier.tokenizer_.encode("the cat sat")
+    assert classifier.encode(["the cat sat"]) == [ids[::-1]]
+    # --init goes on reading backwards; --backward with --bidirectional is refused
+    result = cli(["lm", "pretrain", "--init", tmp_path / "lm", "--data", tmp_path /
+                  "reviews.csv", "--epochs", "1", "--device", "cpu", "--quiet", "--out",
+                  tmp_path / "lm2"])
+    assert result.code == 0, result.err
+    assert LanguageModel.load(tmp_path / "lm2").config.backward
+    result = cli(["lm", "pretrain", "--backward", "--bidirectional", "--out", tmp_path / "x"])
+    assert result.code == 2 and "--backward with --bidirectional" in result.err_lines[0]
