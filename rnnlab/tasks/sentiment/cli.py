@@ -134,8 +134,9 @@ def fit(**options: Any) -> None:
 
 
 RunDir = Annotated[str, Opt("--run", help="A run folder written by `rnnlab sentiment fit`.")]
-RunDirs = Annotated[list[str], Opt("--run", help="A run folder written by `rnnlab sentiment "
-                                   "fit`; repeat it for an ensemble (mean probability).")]
+RunDirs = Annotated[list[str], Opt("--run", metavar="DIR", help="A run folder written by "
+                                   "`rnnlab sentiment fit`; repeat it for an ensemble (mean "
+                                   "probability).")]
 
 
 @app.command()
@@ -148,7 +149,7 @@ def evaluate(
     With several runs (same data and split), also their ensemble: the mean of their class
     probabilities, e.g. a forward and a backward fine-tuned model as in ULMFiT.
 
-    Example: rnnlab sentiment evaluate --run runs/sentiment-demo
+    Example: rnnlab sentiment evaluate --run runs/sentiment-demo [--run runs/other-model]
     """
     from rnnlab.tasks.sentiment.workflows import evaluate_run
 
