@@ -66,9 +66,7 @@ def evaluate_run(run_dirs: str | Path | list[str | Path], data: str | None = Non
     runs = _distinct(run_dirs)
     changes = {k: v for k, v in (("data", data), ("test", test)) if v is not None}
     networks, corpus, cfg = {}, None, None
-    for run_dir in runs:
-        RunFolder.load(run_dir)
-        classifier = SentimentClassifier.load(run_dir)
+    for run_dir, classifier in zip(runs, _load_classifiers(runs), strict=True):
         run_cfg = classifier.config.replace(**changes)
         run_corpus = load_corpus(run_cfg)
         if corpus is None:
@@ -78,8 +76,8 @@ def evaluate_run(run_dirs: str | Path | list[str | Path], data: str | None = Non
             corpus.train_labels = _relabel(corpus.train_labels, corpus.classes,
                                            classifier.classes_)
             corpus.classes = classifier.classes_
-        elif run_corpus.test_texts != corpus.test_texts or classifier.classes_ != corpus.classes:
-            raise UserError(f"{run_dir} was tested on other texts or classes than {runs[0]}: "
+        elif run_corpus.test_texts != corpus.test_texts:
+            raise UserError(f"{run_dir} was tested on other texts than {runs[0]}: "
                             "an ensemble needs runs fitted on the same data and split (same "
                             "--data, --test, --test-size and --seed), or a shared --test")
         networks[_row_name(run_cfg.network_name, run_dir, len(runs), networks)] = classifier
@@ -123,16 +121,23 @@ def _relabel(labels: np.ndarray, classes: list[str], target: list[str]) -> np.nd
 def predict_texts(run_dirs: str | Path | list[str | Path], texts: list[str]) -> list[dict]:
     """`rnnlab sentiment predict`: label and probability of each text (several runs: of the
     mean of their class probabilities)."""
-    runs = _distinct(run_dirs)
-    for run_dir in runs:
-        RunFolder.load(run_dir)
+    classifiers = _load_classifiers(_distinct(run_dirs))
     if not texts:
         raise UserError("no texts to classify: give them as arguments, --file or on stdin")
-    classifiers = [SentimentClassifier.load(run_dir) for run_dir in runs]
-    classes = classifiers[0].classes_
-    for run_dir, classifier in zip(runs, classifiers, strict=True):
-        if classifier.classes_ != classes:
-            raise UserError(f"{run_dir} predicts classes {classifier.classes_}, {runs[0]} "
-                            f"predicts {classes}: an ensemble needs the same classes")
     probabilities = np.mean([c.predict_proba(texts) for c in classifiers], axis=0)
-    return labelled(texts, probabilities, classes)
+    return labelled(texts, probabilities, classifiers[0].classes_)
+
+
+def _load_classifiers(runs: list[str | Path]) -> list[SentimentClassifier]:
+    """The runs' classifiers; UserError unless they all predict the same classes (an
+    ensemble averages their probability columns)."""
+    classifiers = []
+    for run_dir in runs:
+        RunFolder.load(run_dir)
+        classifier = SentimentClassifier.load(run_dir)
+        if classifiers and classifier.classes_ != classifiers[0].classes_:
+            raise UserError(f"{run_dir} predicts classes {classifier.classes_}, {runs[0]} "
+                            f"predicts {classifiers[0].classes_}: an ensemble needs the same "
+                            "classes")
+        classifiers.append(classifier)
+    return classifiers
