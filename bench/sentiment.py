@@ -234,7 +234,8 @@ def main() -> None:
     parser.add_argument("--steps", default="scratch,lm,pretrained,curve",
                         help="IMDB steps to run (comma-separated).")
     parser.add_argument("--folds", type=int, default=10, help="rt-polarity folds.")
-    parser.add_argument("--pretrained", help="rt-polarity: also fine-tune this LM run.")
+    parser.add_argument("--pretrained", help="rt-polarity: also fine-tune from this LM run "
+                        "(or sentiment run: supervised transfer, e.g. the IMDB classifier).")
     parser.add_argument("--skip-scratch", action="store_true",
                         help="rt-polarity: only the fine-tuned model (with --pretrained).")
     parser.add_argument("--lm-finetune", type=shlex.split, help="rt-polarity: first train "

@@ -27,7 +27,7 @@ from rnnlab.data.text import (
 from rnnlab.errors import UserError
 from rnnlab.models.lm import load_language_model, load_weights, save_weights
 from rnnlab.runs import atomic_write_text
-from rnnlab.tasks.sentiment.config import SentimentConfig
+from rnnlab.tasks.sentiment.config import CLASSIFIER_FILE, SentimentConfig, pretrained_kind
 from rnnlab.tasks.sentiment.data import (
     Corpus,
     EncodedTexts,
@@ -36,10 +36,14 @@ from rnnlab.tasks.sentiment.data import (
     load_corpus,
 )
 from rnnlab.tasks.sentiment.model import SentimentModule, TextClassifierNet
-from rnnlab.tasks.sentiment.transfer import pretrained_config, transfer_weights, with_lm_words
+from rnnlab.tasks.sentiment.transfer import (
+    Pretrained,
+    classifier_config,
+    pretrained_config,
+    transfer_weights,
+    with_lm_words,
+)
 from rnnlab.training import FitResult, fit_module, seed_everything
-
-STATE_FILE = "classifier.json"
 
 
 class SentimentClassifier:
@@ -47,7 +51,7 @@ class SentimentClassifier:
 
     Fitted attributes end in `_`: `classes_`, `tokenizer_`, `net_`, `fit_result_`, `split_`,
     `padding_ratio_` (share of padded positions in the training batches),
-    `vocab_coverage_` (with --pretrained: share of the vocabulary the language model knew).
+    `vocab_coverage_` (with --pretrained: share of the vocabulary the pretrained model knew).
     """
 
     def __init__(self, config: SentimentConfig) -> None:
@@ -59,26 +63,25 @@ class SentimentClassifier:
         self.config.validate()
         corpus = corpus if corpus is not None else load_corpus(self.config)
         seed_everything(self.config.train.seed)  # the initial weights depend on it too
-        language_model = None
-        if self.config.pretrained:
-            lm, lm_tokenizer, state = load_language_model(self.config.pretrained)
-            self.config = pretrained_config(self.config, state)
-            language_model = (lm, lm_tokenizer)
+        source = self._pretrained_source() if self.config.pretrained else None
         cfg = self.config
         self.classes_ = corpus.classes
-        self.tokenizer_ = self._fit_tokenizer(corpus.train_texts, language_model)
+        self.tokenizer_ = self._fit_tokenizer(corpus.train_texts, source)
         train = EncodedTexts(self.encode(corpus.train_texts), corpus.train_labels)
         val = EncodedTexts(self.encode(corpus.val_texts), corpus.val_labels)
         sampler = BucketBatchSampler(train.lengths, cfg.train.batch_size, seed=cfg.train.seed)
         self.padding_ratio_ = padding_ratio(train.lengths, sampler.batches(0))
         self.net_ = self._build_net()
         self.vocab_coverage_ = None
-        if language_model is not None:
-            self.vocab_coverage_ = transfer_weights(self.net_, *language_model, self.tokenizer_)
+        if source is not None:
+            self.vocab_coverage_ = transfer_weights(self.net_, source.net, source.tokenizer,
+                                                    self.tokenizer_)
+            if source.classes == self.classes_:  # a classifier of the same classes: its head too
+                self.net_.head.load_state_dict(source.net.head.state_dict())
         module = SentimentModule(
             self.net_, cfg.train.lr, cfg.train.weight_decay,
-            lr_decay=cfg.lr_decay if language_model else 1.0,
-            unfreeze=cfg.unfreeze and language_model is not None, schedule=cfg.schedule,
+            lr_decay=cfg.lr_decay if source is not None else 1.0,
+            unfreeze=cfg.unfreeze and source is not None, schedule=cfg.schedule,
         )
         datamodule = TextDataModule(train, val, cfg.train.batch_size, cfg.train.seed)
         self.fit_result_: FitResult = fit_module(module, datamodule, cfg.train,
@@ -87,13 +90,24 @@ class SentimentClassifier:
         self.split_ = corpus.sizes
         return self
 
-    def _fit_tokenizer(self, texts: list[str], language_model: tuple | None) -> Tokenizer:
+    def _pretrained_source(self) -> Pretrained:
+        """The model `--pretrained` names (a language model, or a sentiment classifier for
+        supervised transfer); `config` takes its architecture."""
+        if pretrained_kind(self.config.pretrained) == "classifier":
+            source = SentimentClassifier.load(self.config.pretrained)
+            self.config = classifier_config(self.config, source.config)
+            return Pretrained(source.net_, source.tokenizer_, source.classes_)
+        lm, tokenizer, state = load_language_model(self.config.pretrained)
+        self.config = pretrained_config(self.config, state)
+        return Pretrained(lm, tokenizer)
+
+    def _fit_tokenizer(self, texts: list[str], source: Pretrained | None) -> Tokenizer:
         cfg = self.config
-        if language_model is not None and cfg.tokenizer == "bpe":
-            return language_model[1]  # same subword units as the language model
+        if source is not None and cfg.tokenizer == "bpe":
+            return source.tokenizer  # same subword units as the pretrained model
         tokenizer = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_vocab, cfg.bpe_vocab)
         tokenizer.fit(texts)
-        return tokenizer if language_model is None else with_lm_words(tokenizer, language_model[1])
+        return tokenizer if source is None else with_lm_words(tokenizer, source.tokenizer)
 
     def _build_net(self) -> TextClassifierNet:
         cfg = self.config
@@ -134,7 +148,7 @@ class SentimentClassifier:
         state = {"config": self.config.to_dict(), "classes": self.classes_,
                  "tokenizer": self.tokenizer_.to_dict(), "split": self.split_,
                  "padding_ratio": self.padding_ratio_, "vocab_coverage": self.vocab_coverage_}
-        atomic_write_text(directory / STATE_FILE, json.dumps(state))
+        atomic_write_text(directory / CLASSIFIER_FILE, json.dumps(state))
         return directory
 
     @classmethod
@@ -142,10 +156,10 @@ class SentimentClassifier:
         """Load from a run folder (or its model/ folder) written by `sentiment fit`."""
         path = Path(run_or_model_dir)
         model_dir = path / "model" if (path / "model").is_dir() else path
-        if not (model_dir / STATE_FILE).is_file():
-            raise UserError(f"{path} holds no sentiment model (model/{STATE_FILE} missing); "
+        if not (model_dir / CLASSIFIER_FILE).is_file():
+            raise UserError(f"{path} holds no sentiment model (model/{CLASSIFIER_FILE} missing); "
                             "give the --out folder of `rnnlab sentiment fit`")
-        state = json.loads((model_dir / STATE_FILE).read_text(encoding="utf-8"))
+        state = json.loads((model_dir / CLASSIFIER_FILE).read_text(encoding="utf-8"))
         self = cls(SentimentConfig.from_dict(state["config"]))
         self.classes_, self.split_ = state["classes"], state["split"]
         self.padding_ratio_, self.vocab_coverage_ = state["padding_ratio"], state["vocab_coverage"]

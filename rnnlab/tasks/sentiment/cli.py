@@ -90,9 +90,10 @@ def model_options(
                                 rich_help_panel=M)] = "maxmean",
     head_hidden: Annotated[int, Opt(help="Units of a dense layer before the output (0: none).",
                                     rich_help_panel=M)] = 0,
-    pretrained: Annotated[str | None, Opt(help="Run folder of `rnnlab lm pretrain`: start from "
-                                          "its embedding and encoder.", rich_help_panel=M)
-                          ] = None,
+    pretrained: Annotated[str | None, Opt(help="Run folder of `rnnlab lm pretrain` (start from "
+                                          "its embedding and encoder) or of `rnnlab sentiment "
+                                          "fit` (also its head when the classes match).",
+                                          rich_help_panel=M)] = None,
     lr_decay: Annotated[float, Opt(help="With --pretrained: each lower layer group learns "
                                    "lr / this.", rich_help_panel=M)] = 2.6,
     unfreeze: Annotated[bool, Opt("--unfreeze/--no-unfreeze", help="With --pretrained: "

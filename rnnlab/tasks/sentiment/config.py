@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 from rnnlab.config import SCHEDULES, TrainConfig
 from rnnlab.errors import UserError, check_range
 from rnnlab.models.heads import POOLINGS
-from rnnlab.tasks.language.config import require_lm_run
+from rnnlab.models.lm import LM_FILE
 
 CELLS = ("lstm", "gru", "rnn")
+CLASSIFIER_FILE = "classifier.json"  # in model/ of every `rnnlab sentiment fit` run
+
+
+def pretrained_kind(path: str) -> str:
+    """What `--pretrained` names: "classifier" (a run of `rnnlab sentiment fit`) or
+    "language_model" (a run of `rnnlab lm pretrain`); UserError for any other folder."""
+    model = Path(path) / "model"
+    if (model / CLASSIFIER_FILE).is_file():
+        return "classifier"
+    if (model / LM_FILE).is_file():
+        return "language_model"
+    raise UserError(f"--pretrained {path} is not a run folder of `rnnlab lm pretrain` or "
+                    f"`rnnlab sentiment fit` (no model/{LM_FILE} or model/{CLASSIFIER_FILE} "
+                    "inside); pretrain one first")
 
 
 @dataclass(frozen=True)
@@ -43,7 +58,7 @@ class SentimentConfig:
     weight_drop: float = 0.0  # DropConnect on the hidden-to-hidden weights
     pooling: str = "maxmean"  # last | maxmean | concat
     head_hidden: int = 0  # units of an extra dense layer in the head (0: none)
-    pretrained: str | None = None  # run folder of `rnnlab lm pretrain`
+    pretrained: str | None = None  # run folder of `rnnlab lm pretrain` or `sentiment fit`
     lr_decay: float = 2.6  # discriminative LRs: each lower layer group gets lr / lr_decay
     unfreeze: bool = True  # gradual unfreezing (one more layer group per epoch)
     schedule: str = "constant"  # constant | slanted (ULMFiT's slanted triangular rates)
@@ -96,7 +111,8 @@ class SentimentConfig:
                 raise UserError(f"{flag} must be one of {', '.join(allowed)}; got {value!r}")
         if not self.text_col or not self.label_col:
             raise UserError("--text-col and --label-col must name columns of the table")
-        require_lm_run(self.pretrained, "--pretrained")
+        if self.pretrained is not None:
+            pretrained_kind(self.pretrained)
         if self.backward and self.bidirectional and not self.pretrained:
             raise UserError("--backward with a bidirectional network: it already reads both "
                             "ways; add --unidirectional")
@@ -105,7 +121,7 @@ class SentimentConfig:
     @property
     def network_name(self) -> str:
         """Row name of the network in the tables: bilstm, gru, lstm_backward, ...
-        (pretrained_lstm with an LM)."""
+        (pretrained_lstm with --pretrained)."""
         name = ("bi" if self.bidirectional else "") + self.model + \
             ("_backward" if self.backward else "")
         return f"pretrained_{name}" if self.pretrained else name

@@ -7,11 +7,17 @@ training vocabulary alone would turn most test words into <unk> and waste what t
 model learned about them. Each token gets the language model's row for it, or the mean row
 when the language model never saw it. Fine-tuning then uses discriminative learning rates and
 gradual unfreezing (see SentimentModule).
+
+`--pretrained` may also name a sentiment run (supervised transfer, e.g. an IMDB classifier
+adapted to another kind of review with few labels): the same mapping from its embedding and
+encoder, its pooling and head layout, and its head weights too when it predicts the same
+classes.
 """
 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import torch
 
@@ -23,6 +29,15 @@ from rnnlab.tasks.sentiment.model import TextClassifierNet
 _RAW = re.compile(r"_raw$")
 
 
+class Pretrained(NamedTuple):
+    """What `--pretrained` hands the classifier: a network whose `body` holds the embedding
+    and encoder, its tokenizer, and the classes it predicts (None for a language model)."""
+
+    net: WordLanguageModel | TextClassifierNet
+    tokenizer: Tokenizer
+    classes: list[str] | None = None
+
+
 def pretrained_config(cfg: SentimentConfig, state: dict) -> SentimentConfig:
     """The classifier's config with the language model's architecture (bidirectional when
     the language model is), reading direction and tokenizer kind; the other options
@@ -32,6 +47,15 @@ def pretrained_config(cfg: SentimentConfig, state: dict) -> SentimentConfig:
                        layers=arch["layers"], bidirectional=arch["bidirectional"],
                        backward=state["config"]["backward"],
                        tokenizer=state["tokenizer"]["kind"])
+
+
+def classifier_config(cfg: SentimentConfig, source: SentimentConfig) -> SentimentConfig:
+    """The config with the architecture of the sentiment run it starts from (the other options
+    stay as given)."""
+    return cfg.replace(model=source.model, embed=source.embed, hidden=source.hidden,
+                       layers=source.layers, bidirectional=source.bidirectional,
+                       backward=source.backward, tokenizer=source.tokenizer,
+                       pooling=source.pooling, head_hidden=source.head_hidden)
 
 
 def with_lm_words(tokenizer: WordTokenizer, lm_tokenizer: WordTokenizer) -> WordTokenizer:
@@ -60,9 +84,10 @@ def mapped_embedding(lm_weight: torch.Tensor, lm_tokenizer: Tokenizer,
     return weight, found / tokenizer.vocab_size
 
 
-def transfer_weights(net: TextClassifierNet, lm: WordLanguageModel, lm_tokenizer: Tokenizer,
-                     tokenizer: Tokenizer) -> float:
-    """Copy encoder and mapped embedding into `net`; returns the vocabulary coverage."""
+def transfer_weights(net: TextClassifierNet, lm: WordLanguageModel | TextClassifierNet,
+                     lm_tokenizer: Tokenizer, tokenizer: Tokenizer) -> float:
+    """Copy encoder and mapped embedding of `lm` (a language model, or a classifier) into
+    `net`; returns the vocabulary coverage."""
     source = {_RAW.sub("", k): v for k, v in lm.body.encoder.state_dict().items()}
     target = net.body.encoder.state_dict()
     missing = [k for k in target if _RAW.sub("", k) not in source]

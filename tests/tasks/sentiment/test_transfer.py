@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from sklearn.metrics import roc_auc_score
 
 from rnnlab.config import TrainConfig
 from rnnlab.data.text import EOS, WordTokenizer
@@ -103,3 +104,50 @@ def test_pretrained_must_be_a_language_model_run(cli, reviews_csv, tmp_path):
     result = cli(["sentiment", "fit", "--data", reviews_csv, "--pretrained", tmp_path,
                   "--out", tmp_path / "run"])
     assert result.code == 2 and "--pretrained" in result.err_lines[0]
+
+
+def _fit(data, pretrained=None, **options):
+    train = TrainConfig(**{"epochs": 3, "patience": 3, "batch_size": 32, "lr": 0.01,
+                           "device": "cpu", "quiet": True, **options.pop("train", {})})
+    options = {"embed": 16, "hidden": 16, **options}
+    return SentimentClassifier(SentimentConfig(data=str(data), pretrained=pretrained,
+                                               train=train, **options)).fit()
+
+
+def test_a_sentiment_run_passes_on_its_architecture_embedding_encoder_and_head(
+        fitted_run, reviews_csv):
+    source = SentimentClassifier.load(fitted_run)
+    # one epoch trains only the head (gradual unfreezing), at a rate too small to move it
+    tuned = _fit(reviews_csv, str(fitted_run), hidden=8, pooling="last", bidirectional=False,
+                 train={"epochs": 1, "lr": 1e-7})
+    for option in ("hidden", "pooling", "bidirectional", "embed", "layers", "head_hidden"):
+        assert getattr(tuned.config, option) == getattr(source.config, option)
+    assert tuned.config.network_name == "pretrained_bilstm"
+    torch.testing.assert_close(tuned.net_.body.encoder.rnn.weight_hh_l0_reverse,
+                               source.net_.body.encoder.rnn.weight_hh_l0_reverse)
+    texts = synthetic_reviews(40, seed=9)["text"].tolist()
+    # same classes: the head comes along, so it predicts what the source predicts
+    np.testing.assert_allclose(tuned.predict_proba(texts), source.predict_proba(texts),
+                               atol=1e-4)
+
+
+def test_a_classifier_of_other_classes_lends_its_features_to_learn_from_few_labels(
+        fitted_run, tmp_path):
+    """Supervised transfer: other class names (a new head), 24 labelled texts."""
+    data = tmp_path / "stars.csv"
+    synthetic_reviews(480, seed=3, labels=("1 star", "5 stars")).to_csv(data, index=False)
+    few = {"train_examples": 24, "train": {"epochs": 4, "patience": 4}}
+    scratch, tuned = _fit(data, None, **few), _fit(data, str(fitted_run), **few)
+    assert tuned.classes_ == ["1 star", "5 stars"] and tuned.split_["train"] < 24
+    corpus = load_corpus(tuned.config)
+    auc = {name: roc_auc_score(corpus.test_labels, model.predict_proba(corpus.test_texts)[:, 1])
+           for name, model in (("scratch", scratch), ("tuned", tuned))}
+    assert auc["tuned"] > 0.95 and auc["tuned"] > auc["scratch"] + 0.1, auc
+
+
+def test_pretrained_folder_without_a_model_file_is_a_user_error(cli, reviews_csv, tmp_path):
+    (tmp_path / "empty" / "model").mkdir(parents=True)
+    result = cli(["sentiment", "fit", "--data", reviews_csv, "--pretrained", tmp_path / "empty",
+                  "--out", tmp_path / "run"])
+    assert result.code == 2 and len(result.err_lines) == 1
+    assert "language_model.json or model/classifier.json" in result.err_lines[0]
