@@ -8,3 +8,10 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
+
+
+def load_run(path, variant=None):  # noqa: ANN001, ANN201 - see rnnlab.store.load_run
+    """The fitted API object of any run folder (see `rnnlab.store.load_run`)."""
+    from rnnlab.store import load_run as _load_run
+
+    return _load_run(path, variant)

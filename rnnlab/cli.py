@@ -1,5 +1,6 @@
-"""The `rnnlab` command: one typer app per job, joined here; user errors become one
-`error: ...` line with exit code 2, internal failures exit 1 (traceback with --debug)."""
+"""The `rnnlab` command: one typer app per registered job (rnnlab.jobs) plus the tools, built
+here; user errors become one `error: ...` line with exit code 2, internal failures exit 1
+(traceback with --debug)."""
 
 from __future__ import annotations
 
@@ -11,21 +12,16 @@ import typer
 from rnnlab import runs
 from rnnlab.cli_common import new_app
 from rnnlab.errors import UserError
+from rnnlab.jobs import JOBS
 
 try:  # typer >= 0.26 ships its own copy of click
     from typer._click import exceptions as click_exceptions
 except ImportError:  # pragma: no cover - older typer uses click itself
     import click.exceptions as click_exceptions
 
-app = new_app(
-    name="rnnlab",
-    help="Train, evaluate and explain recurrent neural networks beside honest baselines.\n\n"
-         "Example: rnnlab forecast fit --data airline-passengers --time-col Month "
-         "--target Passengers --lookback 24 --horizon 12 --log",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+HELP = ("Train, evaluate and explain recurrent neural networks beside honest baselines.\n\n"
+        "Example: rnnlab forecast fit --data airline-passengers --time-col Month "
+        "--target Passengers --lookback 24 --horizon 12 --log")
 datasets_app = new_app("Bundled and downloadable data sets.", no_args_is_help=False)
 
 
@@ -62,19 +58,17 @@ def fetch(name: str = typer.Argument(help="A data set name from `rnnlab datasets
     print(resolve_data(name))
 
 
-def _register() -> None:
-    from rnnlab.tasks.forecasting.cli import app as forecast_app
-
-    app.add_typer(forecast_app, name="forecast")
-    from rnnlab.tasks.language.cli import app as lm_app
-    from rnnlab.tasks.sentiment.cli import app as sentiment_app
-
-    app.add_typer(sentiment_app, name="sentiment")
-    app.add_typer(lm_app, name="lm")
+def build_app() -> typer.Typer:
+    """The `rnnlab` app: a command group per registered job, then the tools."""
+    app = new_app(name="rnnlab", help=HELP, no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+    for job in JOBS.values():
+        app.add_typer(job.cli_app(), name=job.name, help=job.help)
     app.add_typer(datasets_app, name="datasets")
+    return app
 
 
-_register()
+app = build_app()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     args = [a for a in args if a != "--debug"]
     runs.set_command(shlex.join(["rnnlab", *args]))
     try:
-        app(args=args, prog_name="rnnlab", standalone_mode=False)
+        build_app()(args=args, prog_name="rnnlab", standalone_mode=False)
         return 0
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

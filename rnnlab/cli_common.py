@@ -1,18 +1,25 @@
-"""Options every job shares, defined once, and the helpers the job CLIs are built from.
+"""The helpers the job CLIs are built from: options derived from the config dataclasses.
 
-`@with_options(train_options)` appends the parameters of `train_options` to a command's
-signature, so `--epochs`, `--seed`, `--device` ... are declared in one place for every `fit`.
+A job's options are its config's fields: `config_options(ForecastConfig)` turns every field
+that carries `rnnlab.config.option(...)` metadata (and those of its nested `TrainConfig`)
+into a typer option with the default of `ForecastConfig()`; `config_from_options` turns the
+parsed values back into the config. So the defaults, help texts and panels are declared once,
+and `rnnlab forecast fit` with no options trains exactly what `ForecastConfig()` trains.
+`@with_options(...)` appends such option sets to a command's signature.
 """
 
 from __future__ import annotations
 
 import inspect
+import types
+import typing
 from collections.abc import Callable
-from typing import Annotated, Any
+from dataclasses import fields, is_dataclass
+from typing import Annotated, Any, Literal
 
 import typer
 
-from rnnlab.config import TrainConfig
+from rnnlab.config import Cli
 from rnnlab.errors import UserError
 
 Opt = typer.Option
@@ -24,58 +31,113 @@ def new_app(help: str, **settings: Any) -> typer.Typer:
     return typer.Typer(help=help, rich_markup_mode="markdown", **settings)
 
 
-def train_options(
-    *,
-    epochs: Annotated[int | None, Opt(help="Maximum epochs (early stopping may end sooner).",
-                                      rich_help_panel="Training")] = None,
-    max_time: Annotated[float | None, Opt(help="Stop training after this many minutes.",
-                                          rich_help_panel="Training")] = None,
-    batch_size: Annotated[int | None, Opt(help="Windows / examples per batch.",
-                                          rich_help_panel="Training")] = None,
-    lr: Annotated[float | None, Opt(help="Adam learning rate.", rich_help_panel="Training")] = None,
-    weight_decay: Annotated[float | None, Opt(help="Adam weight decay (L2).",
-                                              rich_help_panel="Training")] = None,
-    clip: Annotated[float | None, Opt(help="Clip the gradient norm at this value (0: off).",
-                                      rich_help_panel="Training")] = None,
-    patience: Annotated[int | None, Opt(help="Epochs without validation improvement before "
-                                        "early stopping.", rich_help_panel="Training")] = None,
-    seed: Annotated[int, Opt(help="Seed for every random number generator.",
-                             rich_help_panel="Training")] = 0,
-    device: Annotated[str, Opt(help="cpu, cuda or auto.", rich_help_panel="Training")] = "auto",
-    devices: Annotated[int, Opt(help="Processes / GPUs per node (DDP when > 1).",
-                                rich_help_panel="Scale-out")] = 1,
-    strategy: Annotated[str, Opt(help="Lightning strategy: auto, ddp, ddp_spawn, ...",
-                                 rich_help_panel="Scale-out")] = "auto",
-    num_nodes: Annotated[int, Opt(help="Machines (with torchrun or SLURM).",
-                                  rich_help_panel="Scale-out")] = 1,
-    quiet: Annotated[bool, Opt("--quiet", help="No progress bar.",
-                               rich_help_panel="Training")] = False,
-    precision: Annotated[str | None, Opt(help="32, or bf16-mixed: matrix products in bfloat16 "
-                                         "(faster on CPUs with AVX512-BF16 / AMX and recent "
-                                         "GPUs; weights stay float32).",
-                                         rich_help_panel="Training")] = None,
-) -> None:
-    """Parameters only: their names, types, defaults and help are the shared training options."""
-
-
-# `--schedule` of the jobs whose modules take a schedule (sentiment, lm); forecasting anneals
-# its own refits (ForecastModule).
-Schedule = Annotated[str, Opt(help="Learning rate over the run: constant, or slanted (ULMFiT: "
-                              "rise over the first 10% of the steps --epochs allows, then "
-                              "fall linearly to lr/32).", rich_help_panel="Training")]
-
-
 def output_options(
     *,
     out: Annotated[str | None, Opt(help="Run folder to write (default `runs/<job>-<time>`).",
                                    rich_help_panel="Output")] = None,
     overwrite: Annotated[bool, Opt("--overwrite", help="Replace an existing run folder.",
                                    rich_help_panel="Output")] = False,
+    resume: Annotated[bool, Opt("--resume", help="Continue the interrupted run at --out from "
+                                "its last checkpoint (same options as the first time).",
+                                rich_help_panel="Output")] = False,
 ) -> None:
     """Parameters only: where a run is written."""
 
 
-TRAIN_KEYS = tuple(inspect.signature(train_options).parameters)
+RUN_KEYS = ("out", "overwrite", "resume")
+
+
+def run_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The output options of a command as keyword arguments of a workflow (out, ...)."""
+    return {key: options[key] for key in RUN_KEYS if key in options}
+
+
+# -- options derived from a config dataclass -------------------------------------------------
+def _option_fields(config_class: type, defaults: Any) -> list[tuple[Any, Any, Any]]:
+    """(field, type hint, default) of every CLI field of `config_class`, the fields of a nested
+    dataclass (its `train`) included, with the values `defaults` holds."""
+    hints = typing.get_type_hints(config_class)
+    found = []
+    for f in fields(config_class):
+        value = getattr(defaults, f.name)
+        if is_dataclass(value):
+            found += _option_fields(type(value), value)
+        elif "cli" in f.metadata:
+            found.append((f, hints[f.name], value))
+    return found
+
+
+def _cli_type(hint: Any, cli: Cli, default: Any) -> tuple[Any, Any, Callable | None]:
+    """(typer annotation, typer default, item cast for comma-separated lists or None)."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    optional = typing.get_origin(hint) in (types.UnionType, typing.Union)
+    inner = args[0] if optional else hint
+    if typing.get_origin(inner) is tuple:
+        cast = typing.get_args(inner)[0]
+        shown = ",".join(map(str, default)) if default else None
+        return str | None, shown, cast
+    if typing.get_origin(inner) is Literal:
+        inner = str
+    if cli.zero_is_none:
+        return inner, 0 if default is None else default, None
+    return (inner | None if optional else inner), default, None
+
+
+def config_options(config_class: type) -> Callable[..., None]:
+    """A parameters-only function: one keyword parameter per CLI field of `config_class`,
+    defaults from `config_class()` (for `with_options`)."""
+    parameters = []
+    for f, hint, default in _option_fields(config_class, config_class()):
+        cli: Cli = f.metadata["cli"]
+        annotation, value, _ = _cli_type(hint, cli, default)
+        flags = cli.flags
+        if hint is bool and not flags:
+            dashed = "--" + f.name.replace("_", "-")
+            flags = (f"{dashed}/--no-{dashed[2:]}",) if default else (dashed,)
+        option = Opt(*flags, help=cli.help, rich_help_panel=cli.panel or None)
+        parameters.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY,
+                                            default=value,
+                                            annotation=Annotated[annotation, option]))
+
+    def options(**values: Any) -> None:
+        """Parameters only: the options of the config's fields."""
+
+    options.__signature__ = inspect.Signature(parameters)
+    return options
+
+
+def _parse(values: dict[str, Any], config_class: type, defaults: Any) -> dict[str, Any]:
+    """Pop this config's fields out of the parsed `values` and convert them back."""
+    hints = typing.get_type_hints(config_class)
+    result: dict[str, Any] = {}
+    for f in fields(config_class):
+        default = getattr(defaults, f.name)
+        if is_dataclass(default):
+            result[f.name] = type(default)(**_parse(values, type(default), default))
+            continue
+        if f.name not in values or "cli" not in f.metadata:
+            continue
+        value = values.pop(f.name)
+        cli: Cli = f.metadata["cli"]
+        _, _, cast = _cli_type(hints[f.name], cli, default)
+        if cast is not None:
+            flag = "--" + f.name.replace("_", "-")
+            value = split_list(value, flag, cast)
+            if value == () and default is None:
+                value = None
+        elif cli.zero_is_none and value == 0:
+            value = None
+        result[f.name] = value
+    return result
+
+
+def config_from_options(config_class: type, options: dict[str, Any]) -> Any:
+    """The validated config from a command's parsed options (its fields are popped out of
+    `options`; the output and verb-specific options stay)."""
+    defaults = config_class()
+    config = config_class(**_parse(options, config_class, defaults))
+    config.validate()
+    return config
 
 
 def with_options(*option_sets: Callable[..., None]) -> Callable[[Callable], Callable]:
@@ -94,17 +156,6 @@ def with_options(*option_sets: Callable[..., None]) -> Callable[[Callable], Call
         return command
 
     return decorate
-
-
-def train_config(options: dict[str, Any], defaults: TrainConfig) -> TrainConfig:
-    """Pop the shared training options out of `options`; unset ones keep the job's defaults."""
-    given = {key: options.pop(key) for key in TRAIN_KEYS if key in options}
-    values = {k: v for k, v in given.items() if v is not None}
-    if values.get("clip") == 0:
-        values["clip"] = None
-    config = TrainConfig(**{**vars(defaults), **values})
-    config.validate()
-    return config
 
 
 def split_list(value: str | None, option: str, cast: Callable[[str], Any] = str) -> tuple:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from rnnlab.errors import UserError, check_range
 
@@ -12,27 +12,51 @@ SCHEDULES = ("constant", "slanted")  # learning-rate schedules (rnnlab.training)
 # Lightning precisions offered: bf16 autocast needs no loss scaling, so the modules that call
 # backward themselves (forecasting) stay correct; fp16 would need a GradScaler.
 PRECISIONS = ("32", "bf16-mixed")
+SCHEDULE_HELP = ("Learning rate over the run: constant, or slanted (ULMFiT: rise over the first "
+                 "10% of the steps --epochs allows, then fall linearly to lr/32).")
+
+
+@dataclass(frozen=True)
+class Cli:
+    """How a config field appears on the command line (`rnnlab.cli_common.config_options`
+    turns every field that has one into a typer option named `--field-name`)."""
+
+    help: str
+    panel: str = ""  # the --help section
+    flags: tuple[str, ...] = ()  # e.g. ("--log",) or ("--highway/--no-highway",)
+    zero_is_none: bool = False  # the option's 0 stands for the field's None ("0: no limit")
+
+
+def option(default: Any, help: str, panel: str = "", *, flags: tuple[str, ...] = (),
+           zero_is_none: bool = False) -> Any:
+    """A dataclass field with its default and its command-line option: the one place both
+    are declared, so `rnnlab <job> fit` and `<Job>Config()` cannot disagree."""
+    return field(default=default, metadata={"cli": Cli(help, panel, flags, zero_is_none)})
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train; `rnnlab.training.build_trainer` is the only reader of the Lightning knobs."""
 
-    epochs: int = 100  # upper bound; early stopping usually ends sooner
-    max_time: float | None = None  # minutes of training before stopping (Lightning Timer)
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    clip: float | None = 1.0  # gradient-norm clipping; None turns it off
-    patience: int = 20  # epochs without validation improvement before early stopping
-    seed: int = 0
-    device: Device = "auto"
-    devices: int = 1  # processes / GPUs per node (DDP when > 1)
-    strategy: str = "auto"  # Lightning strategy: auto | ddp | ddp_spawn | ...
-    num_nodes: int = 1
-    quiet: bool = False  # no progress bar
-    precision: str = "32"  # "bf16-mixed": matrix products in bfloat16 (CPUs with AVX512-BF16/AMX,
-    # recent GPUs), weights and optimizer state in float32
+    epochs: int = option(100, "Maximum epochs (early stopping may end sooner).", "Training")
+    max_time: float | None = option(None, "Stop training after this many minutes.", "Training")
+    batch_size: int = option(32, "Windows / examples per batch.", "Training")
+    lr: float = option(1e-3, "Adam learning rate.", "Training")
+    weight_decay: float = option(0.0, "Adam weight decay (L2).", "Training")
+    clip: float | None = option(1.0, "Clip the gradient norm at this value (0: off).",
+                                "Training", zero_is_none=True)
+    patience: int = option(20, "Epochs without validation improvement before early stopping.",
+                           "Training")
+    seed: int = option(0, "Seed for every random number generator.", "Training")
+    device: Device = option("auto", "cpu, cuda or auto.", "Training")
+    devices: int = option(1, "Processes / GPUs per node (DDP when > 1).", "Scale-out")
+    strategy: str = option("auto", "Lightning strategy: auto, ddp, ddp_spawn, ...", "Scale-out")
+    num_nodes: int = option(1, "Machines (with torchrun or SLURM).", "Scale-out")
+    quiet: bool = option(False, "No progress bar.", "Training", flags=("--quiet",))
+    # "bf16-mixed": matrix products in bfloat16, weights and optimizer state in float32
+    precision: str = option("32", "32, or bf16-mixed: matrix products in bfloat16 (faster on "
+                            "CPUs with AVX512-BF16 / AMX and recent GPUs; weights stay "
+                            "float32).", "Training")
 
     def validate(self) -> None:
         check_range(self.epochs, "--epochs", 1)

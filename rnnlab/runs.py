@@ -16,6 +16,9 @@ import shlex
 import shutil
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -79,17 +82,19 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-_COMMAND: list[str] = []
+# The command line being run, as config.yaml records it: set by the CLI for one command (a
+# context variable, so threads and servers never see another caller's command).
+_COMMAND: ContextVar[str | None] = ContextVar("rnnlab_command", default=None)
 
 
 def set_command(command: str | None) -> None:
     """Record the command line being run (the CLI sets it for the duration of one command;
     config.yaml stores it). None clears it: API calls then record the host's command line."""
-    _COMMAND[:] = [command] if command else []
+    _COMMAND.set(command or None)
 
 
 def current_command() -> str:
-    return _COMMAND[0] if _COMMAND else shlex.join(["python", *sys.argv])
+    return _COMMAND.get() or shlex.join(["python", *sys.argv])
 
 
 def default_run_dir(job: str) -> Path:
@@ -113,9 +118,10 @@ def is_global_zero() -> bool:
 class RunFolder:
     """A run folder being written (`create` ... `commit`) or read back (`load`)."""
 
-    def __init__(self, path: Path, staging: Path | None = None) -> None:
+    def __init__(self, path: Path, staging: Path | None = None, job: str | None = None) -> None:
         self.path = path  # final location
         self.staging = staging  # where files go until commit(); None once committed / loaded
+        self.job = job  # the registered job name config.yaml and metrics.json record
 
     @property
     def root(self) -> Path:
@@ -123,14 +129,34 @@ class RunFolder:
 
     # -- writing ---------------------------------------------------------------------------
     @classmethod
-    def create(cls, path: str | Path | None, job: str, overwrite: bool = False) -> RunFolder:
+    def create(cls, path: str | Path | None, job: str, overwrite: bool = False,
+               resume: bool = False) -> RunFolder:
+        """A staging folder for the run at `path` (default runs/<job>-<time>). `resume`: the
+        run at `path` was interrupted; its training checkpoints are continued."""
+        if resume and not path:
+            raise UserError("--resume needs the --out folder of the interrupted run")
         final = Path(path) if path else default_run_dir(job)
         check_writable(final, overwrite)
-        staging = final.parent / f".{final.name}.partial-{os.getpid()}"
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
-        return cls(final, staging)
+        run = cls(final, final.parent / f".{final.name}.partial-{os.getpid()}", job)
+        if resume and not run.checkpoints.is_dir():
+            raise UserError(f"--resume: nothing to resume for --out {final} (no checkpoints in "
+                            f"{run.checkpoints}); run without --resume")
+        if not resume and run.checkpoints.exists():
+            shutil.rmtree(run.checkpoints)  # an old interrupted run's: this is a fresh start
+        if run.staging.exists():
+            shutil.rmtree(run.staging)
+        run.staging.mkdir(parents=True)
+        return run
+
+    @property
+    def writes(self) -> bool:
+        """False in DDP worker processes and once the run is committed or discarded."""
+        return self.staging is not None
+
+    @property
+    def checkpoints(self) -> Path:
+        """Training checkpoints of this run (kept while it is unfinished, for --resume)."""
+        return self.path.parent / f".{self.path.name}.checkpoints"
 
     def file(self, relative: str) -> Path:
         target = self.root / relative
@@ -148,13 +174,13 @@ class RunFolder:
     def write_text(self, relative: str, text: str) -> Path:
         return atomic_write_text(self.file(relative), text)
 
-    def write_config(self, job: str, config: dict, data_path: Path | None, **extra: Any) -> Path:
+    def write_config(self, config: dict, data_path: Path | None, **extra: Any) -> Path:
         """config.yaml: everything needed to rerun, with versions and the data's sha256."""
         data = None
         if data_path is not None:
             data = {"path": str(data_path), "sha256": file_sha256(data_path)}
         record = {
-            "job": job,
+            "job": self.job,
             "command": current_command(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "config": config,
@@ -171,6 +197,7 @@ class RunFolder:
             shutil.rmtree(self.path)
         os.replace(self.staging, self.path)
         self.staging = None
+        shutil.rmtree(self.checkpoints, ignore_errors=True)
         return self.path
 
     def discard(self) -> None:
@@ -196,6 +223,27 @@ class RunFolder:
     def read_json(self, relative: str) -> Any:
         with open(self.root / relative, encoding="utf-8") as handle:
             return json.load(handle)
+
+
+@contextmanager
+def staged_run(out: str | Path | None, job: str, overwrite: bool = False,
+               resume: bool = False) -> Iterator[RunFolder]:
+    """The one way a run is written: files go to a staging folder that is renamed into place
+    when the block ends normally and removed when it raises (an interrupted run leaves no
+    half-written folder; its checkpoints stay for --resume). DDP worker processes get a run
+    whose `writes` is False: they train (with the same checkpoint folder) but write nothing.
+    `run.discard()` inside the block abandons the run."""
+    if not is_global_zero():
+        yield RunFolder(Path(out) if out else default_run_dir(job), None, job)
+        return
+    run = RunFolder.create(out, job, overwrite, resume)
+    try:
+        yield run
+    except BaseException:
+        run.discard()
+        raise
+    if run.staging is not None:
+        run.commit()
 
 
 def check_writable(path: Path, overwrite: bool) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rnnlab.cli_common import split_list, train_config
-from rnnlab.config import TrainConfig
+from rnnlab.cli_common import config_from_options, split_list
 from rnnlab.errors import UserError
 from tests.conftest import run_process
 
@@ -96,7 +95,7 @@ def test_cli_options_reach_the_api_config(cli, monkeypatch):
     from rnnlab.tasks.forecasting import workflows
 
     calls = []
-    monkeypatch.setattr(workflows, "fit_run", lambda cfg, out, overwrite: calls.append(
+    monkeypatch.setattr(workflows, "fit_run", lambda cfg, out, overwrite, resume: calls.append(
         (cfg, out, overwrite)))
     result = cli(["forecast", "fit", "--data", "sales.csv", "--time-col", "day", "--target",
                   "a, b", "--features", "temp", "--lookback", "30", "--horizon", "7", "--lags",
@@ -121,9 +120,9 @@ def test_backtest_and_compare_pass_their_options(cli, monkeypatch):
     from rnnlab.tasks.forecasting import backtest, workflows
 
     calls = []
-    monkeypatch.setattr(backtest, "backtest", lambda cfg, folds, out, overwrite: calls.append(
+    monkeypatch.setattr(backtest, "backtest", lambda cfg, folds, **run: calls.append(
         ("backtest", cfg, folds)))
-    monkeypatch.setattr(workflows, "compare_run", lambda cfg, out, overwrite: calls.append(
+    monkeypatch.setattr(workflows, "compare_run", lambda cfg, **run: calls.append(
         ("compare", cfg, None)))
     assert cli(["forecast", "backtest", "--target", "y", "--folds", "4"]).code == 0
     assert cli(["forecast", "compare", "--target", "y", "--hidden", "16"]).code == 0
@@ -144,13 +143,16 @@ def test_the_console_script_exits_2_on_a_user_error(tmp_path):
 # -- rnnlab.cli_common ---------------------------------------------------------------------
 
 
-def test_train_config_keeps_defaults_for_unset_options():
-    defaults = TrainConfig(epochs=200, patience=20)
-    options = {"epochs": None, "lr": 0.01, "clip": 0, "seed": 3, "device": "cpu", "other": 1}
-    config = train_config(options, defaults)
-    assert config.epochs == 200 and config.lr == 0.01 and config.clip is None
-    assert config.seed == 3 and config.device == "cpu"
-    assert options == {"other": 1}  # the training options were taken out
+def test_config_from_options_converts_lists_zero_and_the_training_part():
+    from rnnlab.tasks.forecasting.config import ForecastConfig
+
+    options = {"target": "a, b", "lags": "7,14", "arima_order": "", "epochs": 9, "clip": 0,
+               "seed": 3, "device": "cpu", "other": 1}
+    config = config_from_options(ForecastConfig, options)
+    assert config.target == ("a", "b") and config.lags == (7, 14) and config.arima_order is None
+    assert config.train.epochs == 9 and config.train.clip is None and config.train.seed == 3
+    assert config.train.lr == ForecastConfig().train.lr  # unset: the job's default
+    assert options == {"other": 1}  # the config's options were taken out
 
 
 @pytest.mark.parametrize(("options", "message"), [
@@ -161,9 +163,11 @@ def test_train_config_keeps_defaults_for_unset_options():
     ({"max_time": -2.0}, "--max-time must be > 0 minutes; got -2.0"),
     ({"clip": -1.0}, "--clip must be > 0 (or omitted); got -1.0"),
 ])
-def test_train_config_validation_names_the_option(options, message):
+def test_training_option_validation_names_the_option(options, message):
+    from rnnlab.tasks.sentiment.config import SentimentConfig
+
     with pytest.raises(UserError) as info:
-        train_config(options, TrainConfig())
+        config_from_options(SentimentConfig, options)
     assert str(info.value) == message
 
 

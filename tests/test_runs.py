@@ -150,7 +150,7 @@ def test_write_config_records_command_versions_and_data_hash(tmp_path):
     data = tmp_path / "data.csv"
     data.write_text("t,y\n1,2\n")
     run = RunFolder.create(tmp_path / "run", "forecast")
-    run.write_config("forecast", {"lookback": 3, "target": ("y",)}, data, seed=4)
+    run.write_config({"lookback": 3, "target": ("y",)}, data, seed=4)
     record = yaml.safe_load((run.root / "config.yaml").read_text())
     assert record["job"] == "forecast" and record["seed"] == 4
     assert record["config"] == {"lookback": 3, "target": ["y"]}

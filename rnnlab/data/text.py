@@ -32,6 +32,18 @@ _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+(?:'\w+)*|'\w+|[^\w\s]")
 
 
+POSITIVE_NAMES = ("pos", "positive", "1", "good", "true", "yes", "+1", "+")
+
+
+def positive_class(classes: list[str]) -> tuple[int, bool]:
+    """Index of the positive class of a binary task and whether its name said so (else the
+    last class is taken as positive)."""
+    for index, name in enumerate(classes):
+        if name.lower() in POSITIVE_NAMES:
+            return index, True
+    return len(classes) - 1, False
+
+
 # -- cleaning and tokenizing (pure) ----------------------------------------------------------
 def clean_text(text: str) -> str:
     """HTML line breaks and tags to spaces, entities decoded, NFKC, straight quotes, one space.
@@ -284,6 +296,11 @@ class BucketBatchSampler(BatchSampler):
         if self.drop_last:
             result = [batch for batch in result if len(batch) == self.batch_size]
         return [result[i] for i in rng.permutation(len(result))]
+
+    def set_epoch(self, epoch: int) -> None:
+        """Lightning calls this before every epoch, so a resumed run shuffles as the
+        interrupted one would have."""
+        self.epoch = epoch
 
     def __iter__(self) -> Iterator[list[int]]:
         batches = self.batches(self.epoch)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 from rich.text import Text
 
-from rnnlab.data.text import truncate
+from rnnlab.data.text import Tokenizer, positive_class, truncate
 from rnnlab.errors import UserError
 
 METHODS = ("ig", "occlusion")
@@ -74,8 +74,23 @@ def occlusion(net: torch.nn.Module, ids: list[int], target: int) -> np.ndarray:
     return (full - reduced).numpy()
 
 
-def attribute(classifier: object, text: str, method: str = "ig") -> Attribution:
-    """Explain a `SentimentClassifier`'s prediction for `text` (binary: the positive class;
+class TextClassifier(Protocol):
+    """What attributions need of a fitted text classifier (e.g. `SentimentClassifier`): its
+    config (max_len, keep, backward), tokenizer, classes, network (`body.embedding`,
+    `forward_embedded`) and how it encodes texts and predicts."""
+
+    config: Any
+    tokenizer_: Tokenizer
+    classes_: list[str]
+    net_: torch.nn.Module
+
+    def encode(self, texts: list[str]) -> list[list[int]]: ...
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray: ...
+
+
+def attribute(classifier: TextClassifier, text: str, method: str = "ig") -> Attribution:
+    """Explain a text classifier's prediction for `text` (binary: the positive class;
     more classes: the predicted class)."""
     if method not in METHODS:
         raise UserError(f"--method must be one of {', '.join(METHODS)}; got {method!r}")
@@ -86,8 +101,6 @@ def attribute(classifier: object, text: str, method: str = "ig") -> Attribution:
         raise UserError("the text has no tokens to explain; give some words")
     probabilities = classifier.predict_proba([text])[0]
     if len(probabilities) == 2:
-        from rnnlab.tasks.sentiment.baselines import positive_class
-
         target = positive_class(classifier.classes_)[0]
     else:
         target = int(probabilities.argmax())
@@ -134,28 +147,3 @@ def to_terminal(attribution: Attribution) -> Text:
         line.append(token, style=f"black on rgb({red},{green},{blue})")
         line.append(" ")
     return line
-
-
-def explain_run(run_dir: str | Path, text: str, method: str = "ig", out: str | None = None,
-                overwrite: bool = False) -> Attribution:
-    """`rnnlab sentiment explain`: print the coloured line (and write --out HTML)."""
-    from rnnlab.console import console
-    from rnnlab.runs import RunFolder, atomic_write_text
-    from rnnlab.tasks.sentiment.api import SentimentClassifier
-
-    RunFolder.load(run_dir)
-    if out is not None and Path(out).exists() and not overwrite:
-        raise UserError(f"--out {out} already exists; choose another name or pass --overwrite")
-    attribution = attribute(SentimentClassifier.load(run_dir), text, method)
-    console.print(f"p({attribution.label}) = {attribution.probability:.3f}; {method} "
-                  "attributions (green: towards it, red: away):")
-    console.print(to_terminal(attribution))
-    order = np.argsort(-np.abs(attribution.scores))[:5]
-    console.print("strongest: " + ", ".join(
-        f"{attribution.tokens[i]} {attribution.scores[i]:+.2f}" for i in order))
-    if out is not None:
-        page = ("<!doctype html><html><head><meta charset='utf-8'><title>rnnlab explain"
-                f"</title></head><body>{to_html(attribution)}</body></html>\n")
-        atomic_write_text(out, page)
-        console.print(f"written: {out}")
-    return attribution

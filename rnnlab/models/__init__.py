@@ -1,6 +1,7 @@
-"""Model core shared by every job: the fused encoder, inspectable cells, task heads."""
+"""Model core shared by every job: the fused encoder, task heads, the language model.
+(`cells.InspectableRNN`, the per-step cells with their gates, is for explanation; it is
+imported from `rnnlab.models.cells` where it is used.)"""
 
-from rnnlab.models.cells import InspectableRNN
 from rnnlab.models.encoder import RecurrentEncoder
 
-__all__ = ["InspectableRNN", "RecurrentEncoder"]
+__all__ = ["RecurrentEncoder"]

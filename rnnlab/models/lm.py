@@ -9,19 +9,15 @@ puts a decoder on it whose weight *is* the embedding matrix (tied embeddings, Pr
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_model, save_model
 from torch import nn
 
 from rnnlab.data.text import Tokenizer, tokenizer_from_dict
-from rnnlab.errors import UserError
 from rnnlab.models.text_encoder import State, TextEncoder
-from rnnlab.runs import atomic_write_text
 
 
 def embedding_dropout(embedded: torch.Tensor, tokens: torch.Tensor, vocab_size: int, p: float,
@@ -167,48 +163,30 @@ def detach_state(state: State | None) -> State | None:
     return state.detach()
 
 
-# -- persistence: what `rnnlab lm pretrain` writes and `sentiment fit --pretrained` reads -------
-LM_FILE, WEIGHTS_FILE = "language_model.json", "weights.safetensors"
+# -- from a saved state: what `rnnlab lm pretrain` writes and `sentiment fit --pretrained` reads --
+LM_FILE = "language_model.json"  # the language model's JSON state in a run's model/ folder
 
 
-def save_weights(module: nn.Module, path: str | Path) -> Path:
-    """safetensors (shared / tied tensors stored once), written to a temporary name first."""
-    path = Path(path)
-    partial = path.with_name(f".{path.name}.tmp")
-    save_model(module, str(partial))
-    partial.replace(path)
-    return path
-
-
-def load_weights(module: nn.Module, path: str | Path) -> nn.Module:
-    load_model(module, str(path))
-    return module
-
-
-def save_language_model(directory: str | Path, model: WordLanguageModel, tokenizer: Tokenizer,
-                        architecture: dict[str, Any], extra: dict[str, Any]) -> Path:
-    """<directory>/weights.safetensors + language_model.json (architecture, tokenizer, extra)."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    save_weights(model, directory / WEIGHTS_FILE)
-    state = {"architecture": architecture, "tokenizer": tokenizer.to_dict(), **extra}
-    atomic_write_text(directory / LM_FILE, json.dumps(state))
-    return directory
+def language_model_from_state(state: dict[str, Any]) -> tuple[WordLanguageModel, Tokenizer]:
+    """An (untrained) network of the saved architecture and the saved tokenizer; the run
+    folder's files are read by `rnnlab.store`."""
+    # runs saved before `--bidirectional` / `--backward` existed read forwards only
+    state["architecture"] = {"bidirectional": False, **state["architecture"]}
+    state["config"] = {"backward": False, **state.get("config", {})}
+    tokenizer = tokenizer_from_dict(state["tokenizer"])
+    return WordLanguageModel(tokenizer.vocab_size, **state["architecture"]), tokenizer
 
 
 def load_language_model(run_or_model_dir: str | Path
                         ) -> tuple[WordLanguageModel, Tokenizer, dict[str, Any]]:
     """(model in eval mode, its tokenizer, the saved JSON state) from a pretrain run folder."""
-    path = Path(run_or_model_dir)
-    model_dir = path / "model" if (path / "model").is_dir() else path
-    if not (model_dir / LM_FILE).is_file():
-        raise UserError(f"{path} holds no language model (model/{LM_FILE} missing); give the "
-                        "--out folder of `rnnlab lm pretrain`")
-    state = json.loads((model_dir / LM_FILE).read_text(encoding="utf-8"))
-    # runs saved before `--bidirectional` / `--backward` existed read forwards only
-    state["architecture"] = {"bidirectional": False, **state["architecture"]}
-    state["config"] = {"backward": False, **state.get("config", {})}
-    tokenizer = tokenizer_from_dict(state["tokenizer"])
-    model = WordLanguageModel(tokenizer.vocab_size, **state["architecture"])
-    load_weights(model, model_dir / WEIGHTS_FILE)
+    from rnnlab import store
+
+    model_dir = store.model_dir(run_or_model_dir, "lm")
+    state = store.read_state(model_dir, LM_FILE)
+    try:
+        model, tokenizer = language_model_from_state(state)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise store.damaged(run_or_model_dir, f"{LM_FILE} lacks or mangles {exc}") from None
+    store.load_weights(model, model_dir / store.WEIGHTS_FILE)
     return model.eval(), tokenizer, state

@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-from torch.func import functional_call
 
-from rnnlab.models.encoder import FUSED, RecurrentEncoder
+from rnnlab.models.encoder import FUSED, KERNELS, RecurrentEncoder, State
 
-State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 _NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
@@ -41,37 +38,49 @@ class TextEncoder(RecurrentEncoder):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        # One-layer, one-direction modules used only as "shapes": functional_call swaps in the
-        # weights of the layer / direction being run. A plain dict keeps them out of the
-        # module tree (no parameters, nothing in the state dict).
-        self._templates: dict[int, nn.Module] = {}
+        self._drawn: set[int] = set()  # layers whose first training pass drew (see below)
 
-    def _template(self, layer: int) -> nn.Module:
-        if layer not in self._templates:
-            size = self.rnn.input_size if layer == 0 else self.output_size
-            self._templates[layer] = FUSED[self.cell](size, self.hidden_size, batch_first=True)
-        return self._templates[layer]
+    def _draw_as_before(self, layer: int) -> None:
+        """Draw from the global RNG what the first pass of earlier versions drew: they built a
+        one-layer module per layer here (its initial weights came from the RNG). Drawing the
+        same numbers at the same moment keeps every seeded run, and so every number in
+        bench/RESULTS.md, identical. Training only (training is never concurrent); the module
+        is thrown away."""
+        if layer in self._drawn:
+            return
+        self._drawn.add(layer)
+        size = self.rnn.input_size if layer == 0 else self.output_size
+        FUSED[self.cell](size, self.hidden_size, batch_first=True)
 
-    def _direction(self, x: torch.Tensor, layer: int, reverse: bool) -> torch.Tensor:
+    def _direction(self, x: torch.Tensor, weights: dict[str, torch.Tensor], layer: int,
+                   reverse: bool) -> torch.Tensor:
+        """Run one layer in one direction over x (batch, time, features), from a zero state.
+        Calls the fused kernel with explicit weights (no module is touched), so concurrent
+        eval-mode forwards share nothing mutable."""
         suffix = f"_l{layer}" + ("_reverse" if reverse else "")
-        weights = {f"{name}_l0": getattr(self.rnn, name + suffix) for name in _NAMES}
-        outputs, _ = functional_call(self._template(layer), weights, (x,))
-        return outputs
+        params = [weights[name + suffix] for name in _NAMES]
+        zeros = x.new_zeros(1, x.size(0), self.hidden_size)
+        state = (zeros, zeros) if self.cell == "lstm" else zeros
+        # kernel(input, state, weights, bias, layers, dropout, train, bidirectional, batch_first)
+        return KERNELS[self.cell](x, state, params, self.rnn.bias, 1, 0.0, self.training, False,
+                                  True)[0]
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         """As `RecurrentEncoder.forward`; on CPU with `lengths`, without packing."""
         if lengths is None or x.is_cuda:
             return super().forward(x, lengths)
-        if self.weight_drop > 0:
-            self._apply_weight_drop()
+        weights = dict(zip(self.rnn._flat_weights_names, self._weights_for_pass(), strict=True))
         lengths = lengths.to(x.device)
         layer_input = x
         for layer in range(self.num_layers):
-            forward = self._direction(layer_input, layer, reverse=False)
+            if self.training:
+                self._draw_as_before(layer)
+            forward = self._direction(layer_input, weights, layer, reverse=False)
             parts = [forward]
             if self.num_directions == 2:
-                backward = self._direction(reverse_padded(layer_input, lengths), layer, True)
+                backward = self._direction(reverse_padded(layer_input, lengths), weights, layer,
+                                           reverse=True)
                 parts.append(reverse_padded(backward, lengths))
             layer_input = torch.cat(parts, dim=-1)
             if layer < self.num_layers - 1 and self.rnn.dropout > 0:
@@ -87,6 +96,4 @@ class TextEncoder(RecurrentEncoder):
     def forward_with_state(self, x: torch.Tensor, state: State | None = None
                            ) -> tuple[torch.Tensor, State]:
         """x (batch, time, input) and the previous chunk's state -> outputs, new state."""
-        if self.weight_drop > 0:
-            self._apply_weight_drop()
-        return self.rnn(x, state)
+        return self._run(x, state)

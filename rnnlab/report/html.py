@@ -1,4 +1,8 @@
-"""One self-contained HTML page per run: metrics table, verdict, figures (embedded as base64)."""
+"""One self-contained HTML page per run: metrics table, verdict, figures (embedded as base64).
+
+`run_page` is the one page builder: every job feeds it its results, figures and configuration,
+plus sections of its own; the order and look are the same for every job.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,12 @@ import base64
 import html
 import math
 from collections.abc import Sequence
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rnnlab.results import Results
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;
@@ -66,3 +75,33 @@ def paragraph(text: str, css: str = "") -> str:
 
 def preformatted(text: str) -> str:
     return f"<pre>{html.escape(text)}</pre>"
+
+
+def config_text(configs: dict[str, Any]) -> str:
+    """name -> config (a dataclass or a dict), one line per config and one for its training
+    part, for the Configuration section."""
+    lines = []
+    for name, config in configs.items():
+        values = dict(asdict(config) if is_dataclass(config) else config)
+        train = values.pop("train", None)
+        lines.append(f"{name}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
+        if isinstance(train, dict):
+            lines.append("  train: " + ", ".join(f"{k}={v}" for k, v in train.items()))
+    return "\n".join(lines)
+
+
+def run_page(title: str, subtitle: str, results: Results | None, table_heading: str,
+             figures: Sequence[tuple[str, str | Path]], configs: dict[str, Any],
+             notes: Sequence[str] = (), sections: Sequence[tuple[str, str]] = ()) -> str:
+    """The report of a run: verdict, the metrics table (with `notes` under it), the job's own
+    `sections`, the figures (caption, PNG path) and the configuration."""
+    parts: list[tuple[str, str]] = []
+    if results is not None:
+        parts.append(("Verdict", paragraph(results.verdict, "verdict")))
+        parts.append((table_heading, results.html_table()
+                      + "".join(paragraph(note) for note in notes)))
+    parts.extend(sections)
+    if figures:
+        parts.append(("Figures", "".join(figure(path, caption) for caption, path in figures)))
+    parts.append(("Configuration", preformatted(config_text(configs))))
+    return page(title, subtitle, parts)

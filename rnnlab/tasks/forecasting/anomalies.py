@@ -13,8 +13,8 @@ from rnnlab.data.timeseries import window_origins
 from rnnlab.report import plots
 from rnnlab.runs import atomic_write_text, check_writable
 from rnnlab.tasks.forecasting.api import Forecaster
+from rnnlab.tasks.forecasting.config import check_level
 from rnnlab.tasks.forecasting.data import load_series, make_split
-from rnnlab.tasks.forecasting.workflows import check_level
 
 
 def detect(forecaster: Forecaster, data: str | None = None, level: float | None = None

@@ -10,18 +10,17 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from safetensors.torch import load_file, save_file
 
+from rnnlab import store
 from rnnlab.data.timeseries import future_index, gather, season_for, window_origins
 from rnnlab.errors import UserError
-from rnnlab.runs import atomic_write_text
+from rnnlab.estimator import Estimator
 from rnnlab.tasks.forecasting.config import ForecastConfig
 from rnnlab.tasks.forecasting.data import (
     Preprocessor,
@@ -47,9 +46,10 @@ from rnnlab.tasks.forecasting.model import (
 from rnnlab.training import FitResult, fit_module, seed_everything
 
 STEPS_PER_CALL = 32  # optimizer steps per Lightning training step (see ForecastModule)
+MODEL_FILE = "forecaster.json"
 
 
-class Forecaster:
+class Forecaster(Estimator):
     """A forecasting network with its preprocessing, fitted on the training part of a series.
 
     Fitted attributes end in `_`: `series_`, `split_`, `preprocessor_`, `net_` (an ensemble of
@@ -58,15 +58,17 @@ class Forecaster:
     (validation |errors| behind the prediction intervals).
     """
 
-    def __init__(self, config: ForecastConfig) -> None:
-        self.config = config
+    def __init__(self, config: ForecastConfig | None = None) -> None:
+        super().__init__(config if config is not None else ForecastConfig())
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, data: pd.DataFrame | Series | None = None,
-            source: str | None = None) -> Forecaster:
+    def fit(self, data: pd.DataFrame | Series | None = None, source: str | None = None,
+            checkpoints: Path | None = None, resume: bool = False) -> Forecaster:
         """Read `config.data` (or use the table / Series `data`), split it in time, train;
-        returns self."""
+        returns self. `checkpoints`: a folder for resumable training checkpoints; `resume`
+        continues the fit interrupted there."""
         cfg = self.config
+        self._checkpoints, self._resume = checkpoints, resume
         cfg.validate()
         series = load_series(cfg, data, source)
         pre = Preprocessor(cfg, series.freq)
@@ -96,7 +98,7 @@ class Forecaster:
         val = windows(split.train_end, split.val_end)
         self.n_windows_ = {"train": len(train), "val": len(val)}
         self.n_inputs_ = inputs.shape[1]
-        self.net_, result = self._train(train, val, cfg.train.epochs, monitor="val_loss")
+        self.net_, result = self._train(train, val, cfg.train.epochs, "val_loss", "fit")
         origins = self.val_origins()
         truth = gather(series.targets, origins, 0, cfg.horizon)
         self.val_abs_residuals_ = np.abs(self.forecast(series, origins) - truth)
@@ -104,14 +106,14 @@ class Forecaster:
         if cfg.refit:  # the chosen number of epochs, now on every window before the test part
             best = result.best_epoch if result.best_epoch is not None else result.epochs
             everything = windows(first, split.val_end, cfg.stride)
-            self.net_, refit = self._train(everything, val, best + 1, monitor=None)
+            self.net_, refit = self._train(everything, val, best + 1, None, "refit")
             results.append(refit)
         self.fit_results_ = results
         self.fit_result_ = replace(result, seconds=sum(r.seconds for r in results))
         return self
 
     def _train(self, train: WindowTensors, val: WindowTensors, epochs: int,
-               monitor: str | None) -> tuple[ForecastEnsemble, FitResult]:
+               monitor: str | None, stage: str) -> tuple[ForecastEnsemble, FitResult]:
         """Train `config.ensemble` networks (one loop, different initialisations), each
         starting from the ridge autoregression when the highway is on."""
         cfg = self.config
@@ -130,7 +132,9 @@ class Forecaster:
                                 batch_size=cfg.train.batch_size)
         datamodule = WindowDataModule(train, val, cfg.train.batch_size,
                                       steps_per_call=STEPS_PER_CALL)
-        result = fit_module(module, datamodule, replace(cfg.train, epochs=epochs), monitor=monitor)
+        checkpoints = self._checkpoints / stage if self._checkpoints else None
+        result = fit_module(module, datamodule, replace(cfg.train, epochs=epochs), monitor=monitor,
+                            checkpoints=checkpoints, resume=self._resume)
         return net.eval(), result
 
     def _build_net(self, n_inputs: int) -> ForecastNet:
@@ -158,6 +162,7 @@ class Forecaster:
 
         Only the rows the windows need are transformed, so one forecast costs one window.
         """
+        self.check_is_fitted()
         cfg, pre = self.config, self.preprocessor_
         if len(origins) == 0:
             return np.zeros((0, cfg.horizon, len(cfg.target)))
@@ -208,6 +213,7 @@ class Forecaster:
 
         Returns one row per future step: each target, and `<target>_lower` / `<target>_upper`.
         """
+        self.check_is_fitted()
         cfg = self.config
         if isinstance(data, str | Path):
             series = load_series(cfg.replace(data=str(data)))
@@ -235,13 +241,11 @@ class Forecaster:
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
-        """model/weights.safetensors + model/forecaster.json (no pickles)."""
+        """weights.safetensors + forecaster.json + the manifest model.json (no pickles)."""
+        self.check_is_fitted()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        weights = directory / "weights.safetensors"
-        partial = directory / ".weights.safetensors.tmp"
-        save_file({k: v.contiguous() for k, v in self.net_.state_dict().items()}, str(partial))
-        partial.replace(weights)
+        store.save_weights(self.net_, directory / store.WEIGHTS_FILE)
         state = {
             "config": self.config.to_dict(),
             "preprocessor": self.preprocessor_.to_dict(),
@@ -251,39 +255,35 @@ class Forecaster:
             "split": vars(self.split_),
             "val_abs_residuals": self.val_abs_residuals_.tolist(),
         }
-        atomic_write_text(directory / "forecaster.json", json.dumps(state))
+        store.write_state(directory, MODEL_FILE, state)
+        self.write_manifest(directory)
         return directory
+
+    @staticmethod
+    def write_variants_manifest(directory: Path, variants: list[str]) -> Path:
+        """The manifest of a `compare` run's model/ folder: one saved model per variant."""
+        return store.write_manifest(directory, "forecast", "rnnlab.tasks.forecasting.api:"
+                                    "Forecaster", None, variants=variants)
 
     @classmethod
     def load(cls, run_or_model_dir: str | Path) -> Forecaster:
         """Load from a run folder written by `fit`, or from a model folder (`save`, or one
         variant of a `compare` run: RUN/model/<variant>)."""
-        model_dir = _model_dir(Path(run_or_model_dir))
-        state = json.loads((model_dir / "forecaster.json").read_text(encoding="utf-8"))
-        self = cls(ForecastConfig.from_dict(state["config"]))
-        self.preprocessor_ = Preprocessor.from_dict(state["preprocessor"])
-        self.season_ = state["season"]
-        self.mase_scale_ = np.asarray(state["mase_scale"], dtype=np.float64)
-        self.split_ = Split(**state["split"])
-        self.val_abs_residuals_ = np.asarray(state["val_abs_residuals"], dtype=np.float64)
-        self.n_inputs_ = state["n_inputs"]
-        members = [self._build_net(self.n_inputs_) for _ in range(self.config.ensemble)]
-        self.net_ = ForecastEnsemble(members)
-        self.net_.load_state_dict(load_file(str(model_dir / "weights.safetensors")))
-        self.net_.eval()
+        model_dir = store.model_dir(run_or_model_dir, "forecast")
+        state = store.read_state(model_dir, MODEL_FILE)
+        try:
+            self = cls(ForecastConfig.from_dict(state["config"]))
+            self.preprocessor_ = Preprocessor.from_dict(state["preprocessor"])
+            self.season_ = state["season"]
+            self.mase_scale_ = np.asarray(state["mase_scale"], dtype=np.float64)
+            self.split_ = Split(**state["split"])
+            self.val_abs_residuals_ = np.asarray(state["val_abs_residuals"], dtype=np.float64)
+            self.n_inputs_ = state["n_inputs"]
+            members = [self._build_net(self.n_inputs_) for _ in range(self.config.ensemble)]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise store.damaged(run_or_model_dir, f"{MODEL_FILE} lacks or mangles {exc}"
+                                ) from None
+        net = ForecastEnsemble(members)
+        store.load_weights(net, model_dir / store.WEIGHTS_FILE)
+        self.net_ = net.eval()
         return self
-
-
-def _model_dir(path: Path) -> Path:
-    """The folder holding forecaster.json for a run folder or a model folder."""
-    for candidate in (path, path / "model"):
-        if (candidate / "forecaster.json").is_file():
-            return candidate
-    variants = sorted(p.parent.name for p in path.glob("model/*/forecaster.json"))
-    if variants:
-        raise UserError(
-            f"{path} is a `compare` run with one model per variant; pass --run "
-            f"{path / 'model' / variants[0]} (variants: {', '.join(variants)})"
-        )
-    raise UserError(f"{path} holds no forecasting model (no model/forecaster.json); give the "
-                    "--out folder of a finished `rnnlab forecast fit`")

@@ -7,21 +7,18 @@ the network and every baseline forecast block i from origins every `test_stride`
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from rnnlab.console import console, print_metrics, print_verdict
+from rnnlab.console import console, print_metrics
 from rnnlab.data.datasets import resolve_data
 from rnnlab.errors import UserError
 from rnnlab.report import html, plots
-from rnnlab.runs import RunFolder, is_global_zero
+from rnnlab.runs import RunFolder, staged_run
 from rnnlab.tasks.forecasting.api import Forecaster
 from rnnlab.tasks.forecasting.config import ForecastConfig
 from rnnlab.tasks.forecasting.data import load_series, size_in_rows
-from rnnlab.tasks.forecasting.evaluation import evaluate
+from rnnlab.tasks.forecasting.evaluation import COLUMNS, ForecastResults, evaluate
 from rnnlab.tasks.forecasting.metrics import verdict
-from rnnlab.tasks.forecasting.report import COLUMNS, mean_metrics
 
 
 def fold_ends(n: int, test_rows: int, folds: int, horizon: int) -> list[tuple[int, int]]:
@@ -39,69 +36,67 @@ def fold_ends(n: int, test_rows: int, folds: int, horizon: int) -> list[tuple[in
 
 
 def backtest(cfg: ForecastConfig, folds: int = 3, out: str | None = None,
-             overwrite: bool = False) -> dict:
+             overwrite: bool = False, resume: bool = False) -> dict:
     """Per-fold and mean metrics of the network and all baselines; writes a run folder."""
     cfg.validate()
-    run = RunFolder.create(out, "backtest", overwrite) if is_global_zero() else None
-    try:
+    name = ("bi" if cfg.bidirectional else "") + cfg.model
+    with staged_run(out, "forecast", overwrite, resume) as run:
         series = load_series(cfg)
-        name = ("bi" if cfg.bidirectional else "") + cfg.model
-        per_fold, rows = [], []
         test_rows = size_in_rows(cfg.test_size, len(series))
+        evaluations, rows = [], []
         for i, (start, end) in enumerate(fold_ends(len(series), test_rows, folds, cfg.horizon)):
-            history = series.rows(0, end)
-            fold_cfg = cfg.replace(test_size=end - start)
             console.print(f"[dim]fold {i + 1}/{folds}: train on rows < {start}, test rows "
                           f"{start}..{end - 1}[/dim]")
-            forecaster = Forecaster(fold_cfg).fit(history)
-            if not forecaster.fit_result_.is_global_zero:
-                continue
-            evaluation = evaluate({name: forecaster}, history, forecaster.test_origins(),
-                                  forecaster.split_.val_end)
-            per_fold.append(evaluation.metrics)
+            checkpoints = run.checkpoints / f"fold{i + 1}"
+            forecaster = Forecaster(cfg.replace(test_size=end - start)).fit(
+                series.rows(0, end), checkpoints=checkpoints, resume=resume)
+            if not run.writes:
+                continue  # DDP worker: rank 0 evaluates and writes
+            evaluation = evaluate({name: forecaster}, series.rows(0, end),
+                                  forecaster.test_origins(), forecaster.split_.val_end)
+            evaluations.append(evaluation)
             rows.append({"fold": i + 1, "test_start": str(series.index[start]),
                          "test_end": str(series.index[end - 1]),
                          "train_seconds": forecaster.fit_result_.seconds,
                          "metrics": evaluation.metrics})
-        if run is None:
+        if not run.writes:
             return {}
-        mean = mean_metrics(per_fold)
+        mean = mean_metrics([row["metrics"] for row in rows])
         best, sentence = verdict(mean, [name])
-        record = {"job": "forecast-backtest", "folds": rows, "mean": mean, "best": best,
-                  "verdict": sentence}
-        run.write_config("forecast-backtest", {**cfg.to_dict(), "folds": folds},
-                         resolve_data(cfg.data))
+        results = ForecastResults(metrics=mean, networks=[name], best=best, verdict=sentence)
+        record = {**results.record("forecast", kind="backtest", folds=rows), "mean": mean}
+        run.write_config({**cfg.to_dict(), "folds": folds}, resolve_data(cfg.data),
+                         kind="backtest")
         run.write_json("metrics.json", record)
-        _report(run, record, name, series.source)
-        path = run.commit()
-    except BaseException:
-        if run is not None:
-            run.discard()
-        raise
-    for row in rows:
+        _report(run, results, rows, name, series.source, cfg)
+    for row, evaluation in zip(rows, evaluations, strict=True):
         print_metrics(row["metrics"], COLUMNS, f"fold {row['fold']}: {row['test_start']} .. "
-                      f"{row['test_end']}", min(row["metrics"], key=lambda k: row["metrics"][k]
-                                                ["mase"]), [name])
-    print_metrics(mean, COLUMNS, f"mean over {folds} folds", best, [name])
-    print_verdict(sentence)
-    console.print(f"run folder: {path}\nreport: {Path(path) / 'report.html'}")
+                      f"{row['test_end']}", evaluation.best, [name])
+    results.print(f"mean over {folds} folds")
+    console.print(f"run folder: {run.path}\nreport: {run.path / 'report.html'}")
     return record
 
 
-def _report(run: RunFolder, record: dict, network: str, source: str) -> None:
-    folds = record["folds"]
-    models = list(record["mean"])
+def mean_metrics(per_fold: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Average each model's metrics over folds (NaN-aware)."""
+    names = per_fold[0].keys()
+    return {
+        name: {key: float(np.nanmean([fold[name].get(key, np.nan) for fold in per_fold]))
+               for key in per_fold[0][name]}
+        for name in names
+    }
+
+
+def _report(run: RunFolder, results: ForecastResults, folds: list[dict], network: str,
+            source: str, cfg: ForecastConfig) -> None:
     figure = plots.fold_lines(
         [row["fold"] for row in folds],
-        {m: np.array([row["metrics"][m]["mase"] for row in folds]) for m in models},
+        {m: np.array([row["metrics"][m]["mase"] for row in folds]) for m in results.metrics},
         run.file("plots/mase_by_fold.png"), "MASE per fold", "MASE",
     )
-    sections = [("Verdict (mean over folds)", html.paragraph(record["verdict"], "verdict")),
-                ("Mean over folds", html.metrics_table(record["mean"], COLUMNS, record["best"]))]
-    for row in folds:
-        sections.append((f"Fold {row['fold']}: {row['test_start']} .. {row['test_end']}",
-                         html.metrics_table(row["metrics"], COLUMNS)))
-    sections.append(("Figure", html.figure(figure, "MASE of each model in each fold")))
-    run.write_text("report.html", html.page(f"rnnlab forecast backtest: {network}",
-                                            f"{source}, {len(folds)} expanding-window folds",
-                                            sections))
+    sections = [(f"Fold {row['fold']}: {row['test_start']} .. {row['test_end']}",
+                 html.metrics_table(row["metrics"], COLUMNS)) for row in folds]
+    run.write_text("report.html", html.run_page(
+        f"rnnlab forecast backtest: {network}", f"{source}, {len(folds)} expanding-window folds",
+        results, "Mean over folds", [("MASE of each model in each fold", figure)],
+        {network: cfg}, sections=sections))

@@ -5,52 +5,81 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from rnnlab.config import TrainConfig
+from rnnlab.config import TrainConfig, option
 from rnnlab.data.timeseries import CALENDAR_FIELDS
 from rnnlab.errors import UserError, check_range
 
 MODELS = ("lstm", "gru", "rnn", "mlp")
+# The forecasting job's training defaults (small series: many short epochs, long patience).
+TRAIN_DEFAULTS = TrainConfig(epochs=200, patience=20, batch_size=32, lr=1e-3, clip=1.0)
+D, W, T, M, E = "Data", "Windows", "Transforms", "Model", "Evaluation"  # --help panels
+
+
+def check_level(level: float, flag: str = "--level") -> None:
+    """A prediction-interval level: the one rule for fit, predict and anomalies."""
+    check_range(level, flag, 0.5, 0.999)
 
 
 @dataclass(frozen=True)
 class ForecastConfig:
-    """Options of `rnnlab forecast fit` (the CLI flag of each field is `--field-name`)."""
+    """Options of `rnnlab forecast fit`: each field is the option `--field-name`, with this
+    default and help (rnnlab.cli_common.config_options)."""
 
-    data: str = "airline-passengers"  # CSV path or bundled data set name
-    target: tuple[str, ...] = ()  # column(s) to forecast
-    time_col: str | None = None  # None: rows are equally spaced steps in file order
-    features: tuple[str, ...] = ()  # past covariates (observed up to the forecast origin)
-    time_format: str | None = None  # strftime format of the time column, when pandas can't guess
-    encoding: str = "utf-8"  # text encoding of the data file (e.g. cp1252)
-    fill: str = "none"  # none | ffill | interpolate: how to fill NaNs and missing timestamps
-    lookback: int = 24  # L: input steps per window
-    horizon: int = 1  # H: steps forecast from each origin
-    stride: int = 1  # step between training windows
-    test_size: float = 0.2  # < 1: fraction of rows held out at the end; >= 1: number of rows
-    val_size: float = 0.1  # same, taken just before the test part (at least `horizon` rows)
-    test_stride: int | None = None  # step between test origins; None: horizon (no overlap)
-    scale: str = "standard"  # standard | minmax | none (fitted on the training part only)
-    log: bool = False  # model log(y): multiplicative seasonality, positive series
-    diff: bool = False  # model first differences (y_t - y_{t-1})
-    calendar: tuple[str, ...] = ()  # calendar features: hour, dow, month, doy
-    lags: tuple[int, ...] = ()  # extra lagged copies of targets and features (e.g. 365)
-    model: str = "lstm"  # lstm | gru | rnn | mlp
-    layout: str = "timesteps"  # timesteps: L steps x F features; features: 1 step x L*F
-    hidden: int = 64
-    layers: int = 1
-    bidirectional: bool = False
-    dropout: float = 0.0
-    window_norm: str = "last"  # last: inputs and outputs relative to the window's last value
-    highway: bool = True  # add a linear autoregression on the target window (LSTNet)
-    multi_step: str = "direct"  # direct: one H-output head; recursive: one-step rollout
-    loss: str = "mse"  # mse | mae | huber
-    ensemble: int = 1  # networks trained from seeds seed, seed+1, ...; forecasts are averaged
-    refit: bool = False  # after early stopping, retrain on training + validation windows
-    level: float = 0.9  # prediction-interval level (split-conformal on validation residuals)
-    season: int | None = None  # seasonal period m; None: inferred from the frequency
-    arima_order: tuple[int, ...] | None = None  # (p,d,q) or (p,d,q,P,D,Q); None: chosen by AIC
-    arima_budget: float = 60.0  # seconds for the ARIMA order search (best model so far is kept)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    # -- data ------------------------------------------------------------------------------
+    data: str = option("airline-passengers", "CSV / TSV / JSONL file, or a bundled name "
+                       "(rnnlab datasets).", D)
+    target: tuple[str, ...] = option((), "Column(s) to forecast, comma-separated.", D)
+    time_col: str | None = option(None, "Time column (parsed, sorted, frequency inferred); "
+                                  "none: rows are equally spaced steps in file order.", D)
+    features: tuple[str, ...] = option((), "Extra covariate columns, comma-separated (past "
+                                       "covariates, observed up to the forecast origin).", D)
+    time_format: str | None = option(None, "strftime format of the time column, e.g. %Y-%m.", D)
+    encoding: str = option("utf-8", "Text encoding of the data file, e.g. cp1252.", D)
+    fill: str = option("none", "none | ffill | interpolate: fill NaNs and missing timestamps.", D)
+    # -- windows -------------------------------------------------------------------------
+    lookback: int = option(24, "L: input steps per window.", W)
+    horizon: int = option(1, "H: steps forecast from each origin.", W)
+    stride: int = option(1, "Step between training windows.", W)
+    test_size: float = option(0.2, "Held-out end of the series: fraction (< 1) or rows.", W)
+    val_size: float = option(0.1, "Validation part before it (at least H rows): fraction or "
+                             "rows.", W)
+    test_stride: int | None = option(None, "Step between test origins (default H: no overlap).",
+                                     W)
+    # -- transforms ----------------------------------------------------------------------
+    scale: str = option("standard", "standard | minmax | none (fitted on training rows only).",
+                        T)
+    log: bool = option(False, "Model log(y) (positive, multiplicative series).", T)
+    diff: bool = option(False, "Model first differences (y_t - y_{t-1}).", T)
+    calendar: tuple[str, ...] = option((), "Calendar features: auto, or any of hour,dow,month,"
+                                       "doy.", T)
+    lags: tuple[int, ...] = option((), "Extra lagged copies of targets and features, e.g. 365.",
+                                   T)
+    # -- model ---------------------------------------------------------------------------
+    model: str = option("lstm", "lstm | gru | rnn | mlp.", M)
+    layout: str = option("timesteps", "timesteps (L steps x F) or features (1 step x L·F).", M)
+    hidden: int = option(64, "Hidden units per layer.", M)
+    layers: int = option(1, "Stacked layers.", M)
+    bidirectional: bool = option(False, "Read the window both ways.", M)
+    dropout: float = option(0.0, "Dropout between layers and before the head.", M)
+    window_norm: str = option("last", "last: forecast relative to the window's last value; "
+                              "none.", M)
+    highway: bool = option(True, "Add a linear autoregression on the target window (LSTNet).",
+                           M)
+    multi_step: str = option("direct", "direct (H outputs) or recursive (one-step rollout).", M)
+    loss: str = option("mse", "mse | mae | huber.", M)
+    ensemble: int = option(1, "Train N networks in one loop from different initialisations; "
+                           "average their forecasts.", M)
+    refit: bool = option(False, "After early stopping, retrain on training + validation for "
+                         "the chosen number of epochs.", M)
+    # -- evaluation ----------------------------------------------------------------------
+    level: float = option(0.9, "Prediction-interval level (split-conformal on validation "
+                          "residuals).", E)
+    season: int | None = option(None, "Seasonal period m (default: from the frequency).", E)
+    arima_order: tuple[int, ...] | None = option(None, "Fix ARIMA as p,d,q[,P,D,Q] (default: "
+                                                 "chosen by AIC).", E)
+    arima_budget: float = option(60.0, "Seconds for ARIMA's stepwise order search (the best "
+                                 "model so far is kept).", E)
+    train: TrainConfig = field(default_factory=lambda: TRAIN_DEFAULTS)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,7 +114,7 @@ class ForecastConfig:
         check_range(self.layers, "--layers", 1)
         check_range(self.ensemble, "--ensemble", 1)
         check_range(self.dropout, "--dropout", 0.0, 0.95)
-        check_range(self.level, "--level", 0.5, 0.999)
+        check_level(self.level)
         check_range(self.arima_budget, "--arima-budget", 1)
         check_range(self.test_size, "--test-size", 0.01)
         check_range(self.val_size, "--val-size", 0.01)

@@ -8,24 +8,30 @@ import numpy as np
 import pandas as pd
 
 from rnnlab.data.timeseries import gather
+from rnnlab.results import Results
 from rnnlab.tasks.forecasting.api import Forecaster
 from rnnlab.tasks.forecasting.baselines import all_baselines
 from rnnlab.tasks.forecasting.data import Series
 from rnnlab.tasks.forecasting.metrics import forecast_metrics, verdict
 
+COLUMNS = ("mae", "rmse", "smape", "mase", "directional_accuracy", "coverage")
 
-@dataclass
-class Evaluation:
+
+@dataclass(kw_only=True)
+class ForecastResults(Results):
+    """Results with the forecasting metric columns (also the mean over backtest folds)."""
+
+    columns = COLUMNS
+
+
+@dataclass(kw_only=True)
+class Evaluation(ForecastResults):
     """Forecasts and metrics of the network(s) and baselines on one set of origins."""
 
     origins: np.ndarray
     truth: np.ndarray  # (windows, H, k)
-    forecasts: dict[str, np.ndarray]  # name -> (windows, H, k)
-    intervals: dict[str, tuple[np.ndarray, np.ndarray]]  # network name -> (lower, upper)
-    metrics: dict[str, dict[str, float]]
-    notes: dict[str, str] = field(default_factory=dict)
-    best: str = ""
-    verdict: str = ""
+    forecasts: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (windows, H, k)
+    intervals: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 def evaluate(
@@ -58,7 +64,9 @@ def evaluate(
         if note := forecaster.interval_note():
             notes[name] = note
     best, sentence = verdict(metrics, list(forecasters))
-    return Evaluation(origins, truth, forecasts, intervals, metrics, notes, best, sentence)
+    return Evaluation(origins=origins, truth=truth, forecasts=forecasts, intervals=intervals,
+                      metrics=metrics, networks=list(forecasters), notes=notes, best=best,
+                      verdict=sentence)
 
 
 def forecast_table(evaluation: Evaluation, series: Series, targets: tuple[str, ...]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnlab.results import rank
+
 
 def mase_scale(train: np.ndarray, season: int) -> np.ndarray:
     """Mean |y_t - y_{t-m}| over the rows before the test part, per target: (k,)."""
@@ -72,14 +74,13 @@ def verdict(test_metrics: dict[str, dict[str, float]], networks: list[str]) -> t
     baseline has one (a flat history gives a zero scale) they are ranked by MAE, and the
     sentence says so.
     """
-    finite = {n: m for n, m in test_metrics.items() if _finite(m.get("mase"))}
-    has_both = any(n in finite for n in networks) and any(n not in networks for n in finite)
-    key, label = ("mase", "MASE") if has_both else ("mae", "MAE (MASE is undefined here)")
-    score = {n: m[key] for n, m in (finite if has_both else test_metrics).items()
-             if _finite(m.get(key))}
-    best = min(score, key=score.get)
-    net = min((n for n in networks if n in score), key=score.get)
-    best_base = min((n for n in score if n not in networks), key=score.get)
+    try:
+        key, label = "mase", "MASE"
+        best, net, best_base = rank(test_metrics, networks, key)
+    except ValueError:
+        key, label = "mae", "MAE (MASE is undefined here)"
+        best, net, best_base = rank(test_metrics, networks, key)
+    score = {name: values[key] for name, values in test_metrics.items()}
     net_score, base_score = score[net], score[best_base]
     if net_score < base_score:
         gain = 100 * (1 - net_score / base_score) if base_score else 0.0
@@ -88,10 +89,7 @@ def verdict(test_metrics: dict[str, dict[str, float]], networks: list[str]) -> t
     gap = f"{100 * (net_score / base_score - 1):.1f}% worse" if base_score else "worse"
     sentence = (f"{best_base} is best by {label} ({base_score:.3f}); {net} ({net_score:.3f}) "
                 f"is {gap}")
-    if "naive" in score and net_score >= score["naive"]:
-        sentence += f" and does not beat the naive forecast ({score['naive']:.3f})"
+    naive = score.get("naive")
+    if naive is not None and np.isfinite(naive) and net_score >= naive:
+        sentence += f" and does not beat the naive forecast ({naive:.3f})"
     return best, sentence + "."
-
-
-def _finite(value: float | None) -> bool:
-    return value is not None and bool(np.isfinite(value))

@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
-import numpy as np
 import pandas as pd
 
-from rnnlab.console import print_metrics, print_verdict
 from rnnlab.report import html, plots
 from rnnlab.runs import RunFolder
 from rnnlab.tasks.forecasting.api import Forecaster
 from rnnlab.tasks.forecasting.evaluation import Evaluation, forecast_table
 
-COLUMNS = ("mae", "rmse", "smape", "mase", "directional_accuracy", "coverage")
 
-
-def metrics_record(forecasters: dict[str, Forecaster], evaluation: Evaluation) -> dict:
-    """The metrics.json of a forecasting run (format in docs/contracts.md)."""
+def metrics_fields(forecasters: dict[str, Forecaster], evaluation: Evaluation) -> dict:
+    """The forecasting part of metrics.json (the rest is `Results.record`)."""
     reference = next(iter(forecasters.values()))
     return {
-        "job": "forecast",
         "split": reference.split_.sizes,
         "windows": {**reference.n_windows_, "test": len(evaluation.origins)},
         "horizon": reference.config.horizon,
         "season": reference.season_,
         "level": reference.config.level,
-        "test": evaluation.metrics,
-        "best": evaluation.best,
-        "verdict": evaluation.verdict,
-        "baseline_notes": evaluation.notes,
         "train_seconds": sum(f.fit_result_.seconds for f in forecasters.values()),
         "world_size": reference.fit_result_.world_size,
         "epochs": {name: f.fit_result_.epochs for name, f in forecasters.items()},
@@ -42,10 +31,14 @@ def write_run(run: RunFolder, forecasters: dict[str, Forecaster], evaluation: Ev
     """Everything but config.yaml (written by the caller, who knows the command)."""
     reference = next(iter(forecasters.values()))
     cfg, series = reference.config, reference.series_
-    for name, forecaster in forecasters.items():
-        forecaster.save(run.file("model" if len(forecasters) == 1 else f"model/{name}"))
-    record = metrics_record(forecasters, evaluation)
-    run.write_json("metrics.json", record)
+    if len(forecasters) == 1:
+        reference.save(run.file("model"))
+    else:
+        for name, forecaster in forecasters.items():
+            forecaster.save(run.file(f"model/{name}"))
+        Forecaster.write_variants_manifest(run.file("model"), list(forecasters))
+    run.write_json("metrics.json", evaluation.record("forecast", **metrics_fields(
+        forecasters, evaluation)))
     table = forecast_table(evaluation, series, cfg.target)
     run.write_text("forecast.csv", table.to_csv(index=False))
     figures = _plots(run, forecasters, evaluation, table)
@@ -53,17 +46,11 @@ def write_run(run: RunFolder, forecasters: dict[str, Forecaster], evaluation: Ev
     subtitle = (f"{series.source}: target {', '.join(cfg.target)}, lookback {cfg.lookback}, "
                 f"horizon {cfg.horizon}, season {reference.season_}; rows train {split.train_end}"
                 f", validation {split.val_end - split.train_end}, test {split.n - split.val_end}")
-    sections = [
-        ("Verdict", html.paragraph(evaluation.verdict, "verdict")),
-        ("Test metrics (original units, same windows for every model)",
-         html.metrics_table(evaluation.metrics, COLUMNS, evaluation.best, evaluation.notes)
-         + html.paragraph(f"MASE is scaled by the seasonal-naive (m={reference.season_}) MAE "
-                          f"before the test part; coverage is of the {cfg.level:.0%} "
-                          "split-conformal interval.")),
-        ("Figures", "".join(html.figure(path, caption) for caption, path in figures)),
-        ("Configuration", html.preformatted(_config_text(forecasters))),
-    ]
-    run.write_text("report.html", html.page(title, subtitle, sections))
+    note = (f"MASE is scaled by the seasonal-naive (m={reference.season_}) MAE before the test "
+            f"part; coverage is of the {cfg.level:.0%} split-conformal interval.")
+    run.write_text("report.html", html.run_page(
+        title, subtitle, evaluation, "Test metrics (original units, same windows for every "
+        "model)", figures, {name: f.config for name, f in forecasters.items()}, [note]))
 
 
 def _plots(run: RunFolder, forecasters: dict[str, Forecaster], evaluation: Evaluation,
@@ -98,28 +85,3 @@ def _plots(run: RunFolder, forecasters: dict[str, Forecaster], evaluation: Evalu
                            "better; 1 = seasonal naive in-sample)", "MASE")
     figures.append(("MASE of every model on the same test windows", path))
     return figures
-
-
-def _config_text(forecasters: dict[str, Forecaster]) -> str:
-    lines = []
-    for name, forecaster in forecasters.items():
-        config = asdict(forecaster.config)
-        train = config.pop("train")
-        lines.append(f"{name}: " + ", ".join(f"{k}={v}" for k, v in config.items()))
-        lines.append("  train: " + ", ".join(f"{k}={v}" for k, v in train.items()))
-    return "\n".join(lines)
-
-
-def print_summary(evaluation: Evaluation, networks: list[str], title: str) -> None:
-    print_metrics(evaluation.metrics, COLUMNS, title, evaluation.best, networks, evaluation.notes)
-    print_verdict(evaluation.verdict)
-
-
-def mean_metrics(per_fold: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
-    """Average each model's metrics over folds (NaN-aware)."""
-    names = per_fold[0].keys()
-    return {
-        name: {key: float(np.nanmean([fold[name].get(key, np.nan) for fold in per_fold]))
-               for key in per_fold[0][name]}
-        for name in names
-    }

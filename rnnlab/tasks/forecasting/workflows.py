@@ -13,12 +13,12 @@ import pandas as pd
 from rnnlab.console import console
 from rnnlab.data.datasets import resolve_data
 from rnnlab.errors import UserError
-from rnnlab.runs import RunFolder, atomic_write_text, check_writable, is_global_zero
+from rnnlab.runs import atomic_write_text, check_writable, staged_run
 from rnnlab.tasks.forecasting.api import Forecaster
-from rnnlab.tasks.forecasting.config import ForecastConfig
+from rnnlab.tasks.forecasting.config import ForecastConfig, check_level
 from rnnlab.tasks.forecasting.data import load_series, make_split
 from rnnlab.tasks.forecasting.evaluation import Evaluation, evaluate
-from rnnlab.tasks.forecasting.report import print_summary, write_run
+from rnnlab.tasks.forecasting.report import write_run
 
 # The lecture's five variants (EI320A demo): name -> config changes.
 VARIANTS = {
@@ -36,51 +36,48 @@ def network_name(cfg: ForecastConfig) -> str:
 
 def _run_jobs(
     job_title: str, cfg: ForecastConfig, configs: dict[str, ForecastConfig], out: str | None,
-    overwrite: bool,
+    overwrite: bool, resume: bool = False,
 ) -> tuple[dict[str, Forecaster], Evaluation | None, Path | None]:
     """Fit every config on the same split, evaluate all with the baselines, write one run."""
     cfg.validate()
-    run = RunFolder.create(out, "forecast", overwrite) if is_global_zero() else None
-    try:
+    with staged_run(out, "forecast", overwrite, resume) as run:
         series = load_series(cfg)
         forecasters = {}
         for name, variant in configs.items():
             if len(configs) > 1:
                 console.print(f"[dim]training {name} ...[/dim]")
-            forecasters[name] = Forecaster(variant).fit(series)
+            checkpoints = run.checkpoints / name
+            forecasters[name] = Forecaster(variant).fit(series, checkpoints=checkpoints,
+                                                        resume=resume)
         reference = next(iter(forecasters.values()))
-        if not reference.fit_result_.is_global_zero or run is None:
+        if not reference.fit_result_.is_global_zero or not run.writes:
+            run.discard()
             return forecasters, None, None  # DDP worker: rank 0 writes the run
         evaluation = evaluate(forecasters, series, reference.test_origins(),
                               reference.split_.val_end)
-        data_path = resolve_data(cfg.data)
-        run.write_config("forecast", {n: c.to_dict() for n, c in configs.items()}
-                         if len(configs) > 1 else cfg.to_dict(), data_path)
+        run.write_config({n: c.to_dict() for n, c in configs.items()}
+                         if len(configs) > 1 else cfg.to_dict(), resolve_data(cfg.data))
         write_run(run, forecasters, evaluation, job_title)
-        path = run.commit()
-    except BaseException:
-        if run is not None:
-            run.discard()
-        raise
-    print_summary(evaluation, list(forecasters), f"{job_title}: test metrics ({series.source})")
-    console.print(f"run folder: {path}\nreport: {path / 'report.html'}")
-    return forecasters, evaluation, path
+    evaluation.print(f"{job_title}: test metrics ({series.source})")
+    console.print(f"run folder: {run.path}\nreport: {run.path / 'report.html'}")
+    return forecasters, evaluation, run.path
 
 
-def fit_run(cfg: ForecastConfig, out: str | None = None, overwrite: bool = False
-            ) -> tuple[Forecaster, Evaluation | None, Path | None]:
+def fit_run(cfg: ForecastConfig, out: str | None = None, overwrite: bool = False,
+            resume: bool = False) -> tuple[Forecaster, Evaluation | None, Path | None]:
     """`rnnlab forecast fit`: train one network, score it beside the baselines, write a run."""
     forecasters, evaluation, path = _run_jobs(
-        f"rnnlab forecast: {network_name(cfg)}", cfg, {network_name(cfg): cfg}, out, overwrite
-    )
+        f"rnnlab forecast: {network_name(cfg)}", cfg, {network_name(cfg): cfg}, out, overwrite,
+        resume)
     return next(iter(forecasters.values())), evaluation, path
 
 
-def compare_run(cfg: ForecastConfig, out: str | None = None, overwrite: bool = False
+def compare_run(cfg: ForecastConfig, out: str | None = None, overwrite: bool = False,
+                resume: bool = False
                 ) -> tuple[dict[str, Forecaster], Evaluation | None, Path | None]:
     """`rnnlab forecast compare`: the lecture's five variants on one split, one table."""
     configs = {name: cfg.replace(**changes) for name, changes in VARIANTS.items()}
-    return _run_jobs("rnnlab forecast compare", cfg, configs, out, overwrite)
+    return _run_jobs("rnnlab forecast compare", cfg, configs, out, overwrite, resume)
 
 
 def evaluate_run(run_dir: str | Path, data: str | None = None) -> Evaluation:
@@ -93,20 +90,16 @@ def evaluate_run(run_dir: str | Path, data: str | None = None) -> Evaluation:
     forecaster.split_ = split
     evaluation = evaluate({network_name(cfg): forecaster}, series, forecaster.test_origins(),
                           split.val_end)
-    print_summary(evaluation, [network_name(cfg)], f"evaluation of {run_dir} on {series.source}")
+    evaluation.print(f"evaluation of {run_dir} on {series.source}")
     return evaluation
-
-
-def check_level(level: float | None) -> None:
-    if level is not None and not 0.5 <= level < 1:
-        raise UserError(f"--level must be at least 0.5 and below 1; got {level}")
 
 
 def predict_run(run_dir: str | Path, data: str, out: str | None = None, overwrite: bool = False,
                 level: float | None = None) -> pd.DataFrame:
     """`rnnlab forecast predict`: the next H steps after the end of `data`."""
     forecaster = Forecaster.load(run_dir)
-    check_level(level)
+    if level is not None:
+        check_level(level)
     frame = forecaster.predict(resolve_data(data), level)
     if out is not None:
         target = Path(out)

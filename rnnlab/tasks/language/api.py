@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rnnlab import store
 from rnnlab.data.text import EOS, make_tokenizer
-from rnnlab.models.lm import WordLanguageModel, load_language_model, save_language_model
-from rnnlab.tasks.language.baselines import baseline_perplexities
+from rnnlab.estimator import Estimator
+from rnnlab.models.lm import LM_FILE, WordLanguageModel, load_language_model
 from rnnlab.tasks.language.config import LanguageModelConfig
 from rnnlab.tasks.language.data import (
     BpttChunks,
@@ -25,24 +26,28 @@ from rnnlab.tasks.language.data import (
     split_documents,
     token_stream,
 )
+from rnnlab.tasks.language.evaluation import validation_metrics
 from rnnlab.tasks.language.model import LanguageModelModule, perplexity, stream_nll
 from rnnlab.training import FitResult, fit_module, seed_everything
 
 VAL_ROWS = 8  # parallel rows of the validation stream (longer contexts than training rows)
 
 
-class LanguageModel:
+class LanguageModel(Estimator):
     """A word-level LSTM / GRU / RNN language model with tied embeddings.
 
     Fitted attributes: `tokenizer_`, `net_`, `fit_result_`, `split_` (documents and tokens),
     `metrics_` (validation perplexity of the network and the count-based baselines).
     """
 
-    def __init__(self, config: LanguageModelConfig) -> None:
-        self.config = config
+    def __init__(self, config: LanguageModelConfig | None = None) -> None:
+        super().__init__(config if config is not None else LanguageModelConfig())
 
-    def fit(self, docs: list[str] | None = None, source: str = "the texts") -> LanguageModel:
-        """Read `config.data` (unless `docs` are given), hold out documents, train; self."""
+    def fit(self, docs: list[str] | None = None, source: str = "the texts",
+            checkpoints: Path | None = None, resume: bool = False) -> LanguageModel:
+        """Read `config.data` (unless `docs` are given), hold out documents, train; self.
+        `checkpoints`: a folder for resumable training checkpoints; `resume` continues the
+        fit interrupted there."""
         cfg = self.config
         cfg.validate()
         seed_everything(self.config.train.seed)  # the initial weights depend on it too
@@ -72,38 +77,62 @@ class LanguageModel:
         if cfg.epoch_tokens is not None:
             per_epoch = max(1, cfg.epoch_tokens // (rows * cfg.bptt))
         self.fit_result_: FitResult = fit_module(module, StreamDataModule(train, val, per_epoch),
-                                                 cfg.train, monitor="val_loss", mode="min")
+                                                 cfg.train, monitor="val_loss", mode="min",
+                                                 checkpoints=checkpoints, resume=resume)
         self.net_.eval()
         self.split_ = {"train": len(train_docs), "val": len(val_docs),
                        "train_tokens": int(len(train_stream)), "val_tokens": int(len(val_stream))}
         self.source_ = source
-        self.metrics_ = {cfg.model: {"perplexity": perplexity(stream_nll(self.net_, val))},
-                         **baseline_perplexities(train_stream, val_stream,
-                                                 self.tokenizer_.vocab_size)}
+        self.metrics_ = validation_metrics(self.net_, cfg.model, val, train_stream, val_stream,
+                                           self.tokenizer_.vocab_size)
         return self
 
     def perplexity(self, docs: list[str]) -> float:
         """Perplexity of the model on `docs` (one stream, <eos> between documents)."""
+        self.check_is_fitted()
         stream = token_stream(self.tokenizer_, docs, self.config.backward)
         chunks = BpttChunks(stream, min(VAL_ROWS, max(1, (len(stream) - 1) // 2)),
                             self.config.bptt)
         return perplexity(stream_nll(self.net_, chunks))
 
+    def predict(self, docs: list[str]) -> list[dict]:
+        """Per document: {"text", "perplexity", "tokens"} (the document scored alone)."""
+        self.check_is_fitted()
+        results = []
+        for doc in docs:
+            stream = token_stream(self.tokenizer_, [doc], self.config.backward)
+            chunks = BpttChunks(stream, 1, self.config.bptt)
+            results.append({"text": doc, "perplexity": perplexity(stream_nll(self.net_, chunks)),
+                            "tokens": int(len(stream) - 1)})
+        return results
+
     def unknown_rate(self, docs: list[str]) -> float:
         """Share of tokens of `docs` that map to <unk>."""
+        self.check_is_fitted()
         stream = token_stream(self.tokenizer_, docs)
         return float(np.mean(stream == self.tokenizer_.token_to_id("<unk>")))
 
     def save(self, directory: str | Path) -> Path:
-        """weights.safetensors + language_model.json (architecture, tokenizer, config)."""
-        return save_language_model(directory, self.net_, self.tokenizer_,
-                                   self.config.architecture(),
-                                   {"config": self.config.to_dict(), "split": self.split_})
+        """weights.safetensors + language_model.json (architecture, tokenizer, config) +
+        model.json."""
+        self.check_is_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        store.save_weights(self.net_, directory / store.WEIGHTS_FILE)
+        state = {"architecture": self.config.architecture(),
+                 "tokenizer": self.tokenizer_.to_dict(), "config": self.config.to_dict(),
+                 "split": self.split_}
+        store.write_state(directory, LM_FILE, state)
+        self.write_manifest(directory)
+        return directory
 
     @classmethod
     def load(cls, run_or_model_dir: str | Path) -> LanguageModel:
         net, tokenizer, state = load_language_model(run_or_model_dir)
-        self = cls(LanguageModelConfig.from_dict(state["config"]))
+        try:
+            self = cls(LanguageModelConfig.from_dict(state["config"]))
+            self.split_ = state["split"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise store.damaged(run_or_model_dir, f"{LM_FILE} lacks or mangles {exc}") from None
         self.net_, self.tokenizer_ = net, tokenizer
-        self.split_ = state["split"]
         return self

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
-from rnnlab.config import SCHEDULES, TrainConfig
+from rnnlab import store
+from rnnlab.config import SCHEDULE_HELP, SCHEDULES, TrainConfig, option
 from rnnlab.errors import UserError, check_range
 
 CELLS = ("lstm", "gru", "rnn")
+# The language model's training defaults: AWD-LSTM-style clipping at 0.25, short patience.
+TRAIN_DEFAULTS = TrainConfig(epochs=10, patience=2, batch_size=32, lr=2e-3, clip=0.25)
+D, M = "Data", "Model"  # --help panels
 # Options a run started from `--init` takes from that language model, not from the command line.
 INHERITED = ("embed", "hidden", "layers", "bidirectional", "dropout", "weight_drop",
              "embed_dropout", "input_dropout", "output_dropout", "tie")
@@ -17,42 +20,58 @@ INHERITED = ("embed", "hidden", "layers", "bidirectional", "dropout", "weight_dr
 
 def require_lm_run(path: str | None, flag: str) -> None:
     """UserError unless `path` is None or a run folder written by `rnnlab lm pretrain`."""
-    if path is not None and not (Path(path) / "model").is_dir():
-        raise UserError(f"{flag} {path} is not a run folder of `rnnlab lm pretrain` (no model/ "
-                        "inside); pretrain one first")
+    if path is None:
+        return
+    try:
+        store.model_dir(path, "lm")
+    except UserError as exc:
+        raise UserError(f"{flag} {path} is not a run folder of `rnnlab lm pretrain` ({exc}); "
+                        "pretrain one first") from None
 
 
 @dataclass(frozen=True)
 class LanguageModelConfig:
-    """Options of `rnnlab lm pretrain` (the CLI flag of each field is `--field-name`)."""
+    """Options of `rnnlab lm pretrain`: each field is the option `--field-name`, with this
+    default and help (rnnlab.cli_common.config_options)."""
 
-    data: str = "rt-polarity-demo"  # text file (one document per line), table, folder, a,b
-    text_col: str = "text"  # tables only
-    encoding: str = "utf-8"
-    val_size: float = 0.05  # share of documents held out for validation perplexity
-    max_docs: int | None = None  # use only the first N documents (quick runs)
-    tokenizer: str = "word"  # word | bpe, fitted on the training documents only
-    min_freq: int = 2
-    max_vocab: int | None = 20000
-    bpe_vocab: int = 8000
-    model: str = "lstm"  # lstm | gru | rnn
-    embed: int = 128
-    hidden: int = 256
-    layers: int = 1
-    bidirectional: bool = False  # also a backward LM (one layer): pretrains a BiLSTM
-    backward: bool = False  # read every document last word first (ULMFiT's backward model)
-    dropout: float = 0.1  # between stacked layers
-    weight_drop: float = 0.2  # DropConnect on the hidden-to-hidden weights (AWD-LSTM)
-    embed_dropout: float = 0.05  # whole word types dropped per batch
-    input_dropout: float = 0.1
-    output_dropout: float = 0.2  # before the tied softmax
-    tie: bool = True  # decoder weight = embedding matrix
-    bptt: int = 70  # truncated backpropagation through time: steps per chunk
-    sampled_softmax: int = 0  # > 0: train on targets + this many sampled words (0: full)
-    epoch_tokens: int | None = None  # validate every this many training tokens (None: a pass)
-    schedule: str = "constant"  # constant | slanted (ULMFiT's slanted triangular rates)
-    init: str | None = None  # run folder of an earlier pretrain to go on from (ULMFiT stage 2)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    # -- data ------------------------------------------------------------------------------
+    data: str = option("rt-polarity-demo", "Text file (one document per line), table with "
+                       "--text-col, folder of .txt files, a,b files, or a bundled name.", D)
+    text_col: str = option("text", "Text column of a table.", D)
+    encoding: str = option("utf-8", "Encoding of the input files (e.g. cp1252).", D)
+    val_size: float = option(0.05, "Share of documents held out for validation.", D)
+    max_docs: int | None = option(None, "Use only the first N documents.", D)
+    tokenizer: str = option("word", "word | bpe (fitted on the training documents only).", D)
+    min_freq: int = option(2, "Occurrences a word needs to enter the vocabulary.", D)
+    max_vocab: int | None = option(20000, "Largest vocabulary (0: no limit).", D,
+                                   zero_is_none=True)
+    bpe_vocab: int = option(8000, "Subword vocabulary size with --tokenizer bpe.", D)
+    # -- model ---------------------------------------------------------------------------
+    model: str = option("lstm", "lstm | gru | rnn.", M)
+    embed: int = option(128, "Embedding width (= softmax width when tied).", M)
+    hidden: int = option(256, "Hidden units per layer.", M)
+    layers: int = option(1, "Stacked layers.", M)
+    bidirectional: bool = option(False, "Also train a backward model (one layer): pretrains "
+                                 "both directions of a BiLSTM.", M)
+    backward: bool = option(False, "Read every document last word first (ULMFiT's backward "
+                            "model, for a forward + backward ensemble of classifiers).", M)
+    dropout: float = option(0.1, "Dropout between stacked layers.", M)
+    weight_drop: float = option(0.2, "DropConnect on hidden-to-hidden weights (AWD-LSTM).", M)
+    embed_dropout: float = option(0.05, "Share of word types dropped per batch.", M)
+    input_dropout: float = option(0.1, "Dropout on the embedded words.", M)
+    output_dropout: float = option(0.2, "Dropout before the softmax.", M)
+    tie: bool = option(True, "Tie the softmax to the embedding.", M)
+    bptt: int = option(70, "Steps per truncated-BPTT chunk.", M)
+    sampled_softmax: int = option(0, "Train the softmax on the batch's targets plus N sampled "
+                                  "words (0: full vocabulary; validation is always full).", M)
+    epoch_tokens: int | None = option(None, "Validate and checkpoint every N training tokens, "
+                                      "going on round the stream (0: once per pass).", M,
+                                      zero_is_none=True)
+    schedule: str = option("constant", SCHEDULE_HELP, "Training")
+    init: str | None = option(None, "Run folder of an earlier `lm pretrain`: go on training it "
+                              "on these texts (ULMFiT's LM fine-tuning); its vocabulary, "
+                              "architecture and dropouts are kept.", M)
+    train: TrainConfig = field(default_factory=lambda: TRAIN_DEFAULTS)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -141,5 +141,12 @@ class StreamDataModule(pl.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         return DataLoader(self.train, batch_size=None, sampler=self.sampler)
 
+    def state_dict(self) -> dict[str, int]:
+        """Where the next epoch starts in the stream (kept in checkpoints for --resume)."""
+        return {"start": self.sampler.start}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.sampler.start = int(state["start"])
+
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.val, batch_size=None, shuffle=False)

@@ -9,12 +9,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from rnnlab import store
 from rnnlab.data.text import (
     BucketBatchSampler,
     Tokenizer,
@@ -25,9 +25,9 @@ from rnnlab.data.text import (
     tokenizer_from_dict,
 )
 from rnnlab.errors import UserError
-from rnnlab.models.lm import load_language_model, load_weights, save_weights
-from rnnlab.runs import atomic_write_text
-from rnnlab.tasks.sentiment.config import CLASSIFIER_FILE, SentimentConfig, pretrained_kind
+from rnnlab.estimator import Estimator
+from rnnlab.models.lm import load_language_model
+from rnnlab.tasks.sentiment.config import SentimentConfig, pretrained_kind
 from rnnlab.tasks.sentiment.data import (
     Corpus,
     EncodedTexts,
@@ -45,8 +45,10 @@ from rnnlab.tasks.sentiment.transfer import (
 )
 from rnnlab.training import FitResult, fit_module, seed_everything
 
+MODEL_FILE = "classifier.json"  # in model/ of every `rnnlab sentiment fit` run
 
-class SentimentClassifier:
+
+class SentimentClassifier(Estimator):
     """A recurrent text classifier with its tokenizer, fitted on the training split.
 
     Fitted attributes end in `_`: `classes_`, `tokenizer_`, `net_`, `fit_result_`, `split_`,
@@ -54,12 +56,15 @@ class SentimentClassifier:
     `vocab_coverage_` (with --pretrained: share of the vocabulary the pretrained model knew).
     """
 
-    def __init__(self, config: SentimentConfig) -> None:
-        self.config = config
+    def __init__(self, config: SentimentConfig | None = None) -> None:
+        super().__init__(config if config is not None else SentimentConfig())
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, corpus: Corpus | None = None) -> SentimentClassifier:
-        """Read and split `config.data` (unless `corpus` is given), train; returns self."""
+    def fit(self, corpus: Corpus | None = None, checkpoints: Path | None = None,
+            resume: bool = False) -> SentimentClassifier:
+        """Read and split `config.data` (unless `corpus` is given), train; returns self.
+        `checkpoints`: a folder for resumable training checkpoints; `resume` continues the
+        fit interrupted there."""
         self.config.validate()
         corpus = corpus if corpus is not None else load_corpus(self.config)
         seed_everything(self.config.train.seed)  # the initial weights depend on it too
@@ -85,7 +90,8 @@ class SentimentClassifier:
         )
         datamodule = TextDataModule(train, val, cfg.train.batch_size, cfg.train.seed)
         self.fit_result_: FitResult = fit_module(module, datamodule, cfg.train,
-                                                 monitor="val_auc", mode="max")
+                                                 monitor="val_auc", mode="max",
+                                                 checkpoints=checkpoints, resume=resume)
         self.net_.requires_grad_(True).eval()
         self.split_ = corpus.sizes
         return self
@@ -127,9 +133,9 @@ class SentimentClassifier:
     @torch.no_grad()
     def predict_proba(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
         """(n_texts, n_classes) class probabilities, columns in `classes_` order."""
+        self.check_is_fitted()
         ids = self.encode(list(texts))
         result = np.zeros((len(ids), len(self.classes_)))
-        self.net_.eval()
         for indices in length_sorted_batches([len(i) for i in ids], batch_size):
             tokens, lengths = pad_sequences([ids[i] for i in indices])
             result[indices] = self.net_(tokens, lengths).softmax(-1).double().numpy()
@@ -141,33 +147,59 @@ class SentimentClassifier:
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
-        """model/weights.safetensors + model/classifier.json (tokenizer as JSON, no pickles)."""
+        """weights.safetensors + classifier.json (tokenizer as JSON, no pickles) + model.json."""
+        self.check_is_fitted()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        save_weights(self.net_, directory / "weights.safetensors")
+        store.save_weights(self.net_, directory / store.WEIGHTS_FILE)
         state = {"config": self.config.to_dict(), "classes": self.classes_,
                  "tokenizer": self.tokenizer_.to_dict(), "split": self.split_,
                  "padding_ratio": self.padding_ratio_, "vocab_coverage": self.vocab_coverage_}
-        atomic_write_text(directory / CLASSIFIER_FILE, json.dumps(state))
+        store.write_state(directory, MODEL_FILE, state)
+        self.write_manifest(directory)
         return directory
 
     @classmethod
     def load(cls, run_or_model_dir: str | Path) -> SentimentClassifier:
         """Load from a run folder (or its model/ folder) written by `sentiment fit`."""
-        path = Path(run_or_model_dir)
-        model_dir = path / "model" if (path / "model").is_dir() else path
-        if not (model_dir / CLASSIFIER_FILE).is_file():
-            raise UserError(f"{path} holds no sentiment model (model/{CLASSIFIER_FILE} missing); "
-                            "give the --out folder of `rnnlab sentiment fit`")
-        state = json.loads((model_dir / CLASSIFIER_FILE).read_text(encoding="utf-8"))
-        self = cls(SentimentConfig.from_dict(state["config"]))
-        self.classes_, self.split_ = state["classes"], state["split"]
-        self.padding_ratio_, self.vocab_coverage_ = state["padding_ratio"], state["vocab_coverage"]
-        self.tokenizer_ = tokenizer_from_dict(state["tokenizer"])
-        self.net_ = self._build_net()
-        load_weights(self.net_, model_dir / "weights.safetensors")
-        self.net_.eval()
+        model_dir = store.model_dir(run_or_model_dir, "sentiment")
+        state = store.read_state(model_dir, MODEL_FILE)
+        try:
+            self = cls(SentimentConfig.from_dict(state["config"]))
+            self.classes_, self.split_ = state["classes"], state["split"]
+            self.padding_ratio_ = state["padding_ratio"]
+            self.vocab_coverage_ = state["vocab_coverage"]
+            self.tokenizer_ = tokenizer_from_dict(state["tokenizer"])
+            net = self._build_net()
+        except (KeyError, TypeError, ValueError) as exc:
+            raise store.damaged(run_or_model_dir, f"{MODEL_FILE} lacks or mangles {exc}"
+                                ) from None
+        store.load_weights(net, model_dir / store.WEIGHTS_FILE)
+        self.net_ = net.eval()
         return self
+
+
+class SentimentEnsemble:
+    """Several fitted classifiers of the same classes as one: the mean of their class
+    probabilities (e.g. ULMFiT's forward + backward models). `rnnlab.load_run([a, b])`."""
+
+    def __init__(self, members: list[SentimentClassifier], names: list[str] | None = None
+                 ) -> None:
+        names = names or [str(i) for i in range(len(members))]
+        for name, member in zip(names[1:], members[1:], strict=True):
+            if member.classes_ != members[0].classes_:
+                raise UserError(f"{name} predicts classes {member.classes_}, {names[0]} "
+                                f"predicts {members[0].classes_}: an ensemble needs the same "
+                                "classes")
+        self.members, self.names = members, names
+        self.classes_ = members[0].classes_
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """(n_texts, n_classes): the mean of the members' probabilities."""
+        return np.mean([member.predict_proba(texts) for member in self.members], axis=0)
+
+    def predict(self, texts: list[str]) -> list[dict]:
+        return labelled(texts, self.predict_proba(texts), self.classes_)
 
 
 def labelled(texts: list[str], probabilities: np.ndarray, classes: list[str]) -> list[dict]:

@@ -12,18 +12,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from rnnlab.data.text import clean_text
-
-POSITIVE_NAMES = ("pos", "positive", "1", "good", "true", "yes", "+1", "+")
-
-
-def positive_class(classes: list[str]) -> tuple[int, bool]:
-    """Index of the positive class of a binary task and whether its name said so (else the
-    last class is taken as positive)."""
-    for index, name in enumerate(classes):
-        if name.lower() in POSITIVE_NAMES:
-            return index, True
-    return len(classes) - 1, False
+from rnnlab.data.text import clean_text, positive_class
 
 
 def vader_compound(texts: list[str]) -> np.ndarray:

@@ -6,66 +6,87 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from rnnlab.config import SCHEDULES, TrainConfig
+from rnnlab import store
+from rnnlab.config import SCHEDULE_HELP, SCHEDULES, TrainConfig, option
 from rnnlab.errors import UserError, check_range
 from rnnlab.models.heads import POOLINGS
-from rnnlab.models.lm import LM_FILE
 
 CELLS = ("lstm", "gru", "rnn")
-CLASSIFIER_FILE = "classifier.json"  # in model/ of every `rnnlab sentiment fit` run
+# The sentiment job's training defaults: a few epochs of larger batches, early stopping on AUC.
+TRAIN_DEFAULTS = TrainConfig(epochs=10, patience=3, batch_size=64, lr=2e-3, clip=1.0)
+D, M, B = "Data", "Model", "Baselines"  # --help panels
 
 
 def pretrained_kind(path: str) -> str:
     """What `--pretrained` names: "classifier" (a run of `rnnlab sentiment fit`) or
     "language_model" (a run of `rnnlab lm pretrain`); UserError for any other folder."""
-    model = Path(path) / "model"
-    if (model / CLASSIFIER_FILE).is_file():
-        return "classifier"
-    if (model / LM_FILE).is_file():
-        return "language_model"
-    raise UserError(f"--pretrained {path} is not a run folder of `rnnlab lm pretrain` or "
-                    f"`rnnlab sentiment fit` (no model/{LM_FILE} or model/{CLASSIFIER_FILE} "
-                    "inside); pretrain one first")
+    kinds = {"sentiment": "classifier", "lm": "language_model"}
+    try:
+        job = store.describe(Path(path))["job"]
+        found = f"it is a {job} run"
+    except UserError as exc:
+        job, found = None, str(exc)
+    if job not in kinds:
+        raise UserError(f"--pretrained {path} is not a run folder of `rnnlab lm pretrain` or "
+                        f"`rnnlab sentiment fit` ({found}); pretrain one first")
+    return kinds[job]
 
 
 @dataclass(frozen=True)
 class SentimentConfig:
-    """Options of `rnnlab sentiment fit` (the CLI flag of each field is `--field-name`)."""
+    """Options of `rnnlab sentiment fit`: each field is the option `--field-name`, with this
+    default and help (rnnlab.cli_common.config_options)."""
 
-    data: str = "rt-polarity-demo"  # table, folder, "a.pos,b.neg" line files, or bundled name
-    test: str | None = None  # separate test data (same layout); default: the data's own split
-    text_col: str = "text"  # tables only
-    label_col: str = "label"
-    encoding: str = "utf-8"  # of every input file (cp1252 for rt-polarity)
-    test_size: float = 0.2  # when the data has no test split: fraction held out (stratified)
-    val_size: float = 0.1  # fraction of the training texts used for early stopping
-    train_examples: int | None = None  # use only this many labelled training texts (+ val)
-    tokenizer: str = "word"  # word | bpe (fitted on the training texts only)
-    min_freq: int = 2  # word / merge frequency needed to enter the vocabulary
-    max_vocab: int | None = 30000  # word vocabulary size (with <pad>, <unk>)
-    bpe_vocab: int = 8000  # subword vocabulary size
-    max_len: int | None = 400  # tokens kept per text
-    keep: str = "head"  # head | tail | both: which tokens a truncated text keeps
-    model: str = "lstm"  # lstm | gru | rnn
-    embed: int = 128
-    hidden: int = 128
-    layers: int = 1
-    bidirectional: bool = True
-    backward: bool = False  # read every text last word first (set by a backward --pretrained)
-    dropout: float = 0.3  # between layers and before the classifier
-    embed_dropout: float = 0.1  # share of word types dropped per batch (whole words)
-    input_dropout: float = 0.1  # on the embedded inputs
-    weight_drop: float = 0.0  # DropConnect on the hidden-to-hidden weights
-    pooling: str = "maxmean"  # last | maxmean | concat
-    head_hidden: int = 0  # units of an extra dense layer in the head (0: none)
-    pretrained: str | None = None  # run folder of `rnnlab lm pretrain` or `sentiment fit`
-    lr_decay: float = 2.6  # discriminative LRs: each lower layer group gets lr / lr_decay
-    unfreeze: bool = True  # gradual unfreezing (one more layer group per epoch)
-    schedule: str = "constant"  # constant | slanted (ULMFiT's slanted triangular rates)
-    vader_threshold: float = 0.0  # VADER compound >= threshold -> positive
-    tfidf_ngrams: int = 2  # TF-IDF word n-grams 1..n
-    tfidf_c: float = 4.0  # inverse regularisation strength of the logistic regression
-    train: TrainConfig = field(default_factory=TrainConfig)
+    # -- data ------------------------------------------------------------------------------
+    data: str = option("rt-polarity-demo", "Table (CSV/TSV/JSONL), class folders (`pos/*.txt`, "
+                       "`neg/*.txt`; optionally under train/ and test/), line files a.pos,b.neg, "
+                       "or a bundled name.", D)
+    test: str | None = option(None, "Separate test data in the same layout (default: the data's "
+                              "own test split, else --test-size).", D)
+    text_col: str = option("text", "Text column of a table.", D)
+    label_col: str = option("label", "Label column (strings or ints, 2+ classes).", D)
+    encoding: str = option("utf-8", "Encoding of the input files (e.g. cp1252).", D)
+    test_size: float = option(0.2, "Held-out test fraction when the data has no test split "
+                              "(stratified).", D)
+    val_size: float = option(0.1, "Validation fraction of the training texts (early "
+                             "stopping).", D)
+    train_examples: int | None = option(None, "Use only this many labelled training texts "
+                                        "(validation included).", D)
+    tokenizer: str = option("word", "word | bpe (fitted on the training texts only).", D)
+    min_freq: int = option(2, "Occurrences a word needs to enter the vocabulary.", D)
+    max_vocab: int | None = option(30000, "Largest word vocabulary (0: no limit).", D,
+                                   zero_is_none=True)
+    bpe_vocab: int = option(8000, "Subword vocabulary size with --tokenizer bpe.", D)
+    max_len: int | None = option(400, "Tokens kept per text (0: all).", D, zero_is_none=True)
+    keep: str = option("head", "head | tail | both: the tokens a long text keeps.", D)
+    # -- model ---------------------------------------------------------------------------
+    model: str = option("lstm", "lstm | gru | rnn.", M)
+    embed: int = option(128, "Embedding width.", M)
+    hidden: int = option(128, "Hidden units per direction and layer.", M)
+    layers: int = option(1, "Stacked layers.", M)
+    bidirectional: bool = option(True, "Read the text both ways.", M,
+                                 flags=("--bidirectional/--unidirectional",))
+    backward: bool = option(False, "Read every text last word first (with --unidirectional; a "
+                            "--pretrained model takes its language model's direction).", M)
+    dropout: float = option(0.3, "Dropout between layers and before the classifier.", M)
+    embed_dropout: float = option(0.1, "Share of word types dropped per batch.", M)
+    input_dropout: float = option(0.1, "Dropout on the embedded words.", M)
+    weight_drop: float = option(0.0, "DropConnect on the hidden-to-hidden weights.", M)
+    pooling: str = option("maxmean", "last | maxmean | concat (last + max + mean).", M)
+    head_hidden: int = option(0, "Units of a dense layer before the output (0: none).", M)
+    pretrained: str | None = option(None, "Run folder of `rnnlab lm pretrain` (start from its "
+                                    "embedding and encoder) or of `rnnlab sentiment fit` (also "
+                                    "its head when the classes match).", M)
+    lr_decay: float = option(2.6, "With --pretrained: each lower layer group learns lr / this.",
+                             M)
+    unfreeze: bool = option(True, "With --pretrained: unfreeze one more layer group per "
+                            "epoch.", M)
+    schedule: str = option("constant", SCHEDULE_HELP, "Training")
+    # -- baselines -----------------------------------------------------------------------
+    vader_threshold: float = option(0.0, "VADER compound >= this -> positive.", B)
+    tfidf_ngrams: int = option(2, "TF-IDF word n-grams 1..N.", B)
+    tfidf_c: float = option(4.0, "Logistic regression C (inverse regularisation).", B)
+    train: TrainConfig = field(default_factory=lambda: TRAIN_DEFAULTS)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnnlab.results import Results, rank
 from rnnlab.tasks.sentiment.api import SentimentClassifier
 from rnnlab.tasks.sentiment.baselines import TfidfLogisticRegression, VaderBaseline
 from rnnlab.tasks.sentiment.config import SentimentConfig
@@ -18,18 +19,16 @@ COLUMNS = ("accuracy", "auc", "f1", "precision", "recall", "average_precision", 
 TERMINAL_COLUMNS = ("accuracy", "auc", "f1", "precision", "recall", "seconds")
 
 
-@dataclass
-class Evaluation:
+@dataclass(kw_only=True)
+class Evaluation(Results):
     """Per model (networks first, then baselines): metrics, ranking scores, predictions."""
 
     labels: np.ndarray  # true class ids of the test texts
     classes: list[str]
-    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     scores: dict[str, np.ndarray] = field(default_factory=dict)  # (n,) binary, (n, C) more
     predictions: dict[str, np.ndarray] = field(default_factory=dict)
-    notes: dict[str, str] = field(default_factory=dict)
-    best: str = ""
-    verdict: str = ""
+    columns = COLUMNS
+    terminal_columns = TERMINAL_COLUMNS
 
     def add(self, name: str, predicted: np.ndarray, scores: np.ndarray, seconds: float,
             note: str | None = None) -> None:
@@ -62,7 +61,7 @@ def evaluate(networks: dict[str, SentimentClassifier], corpus: Corpus,
     `vader_cache` (a dict) keeps VADER's scores for reuse on the same test texts.
     `ensemble` (a row name): also score the mean of the networks' probabilities, and let the
     verdict judge that ensemble."""
-    evaluation = Evaluation(np.asarray(corpus.test_labels), corpus.classes)
+    evaluation = Evaluation(labels=np.asarray(corpus.test_labels), classes=corpus.classes)
     for name, classifier in networks.items():
         started = time.perf_counter()
         probabilities = classifier.predict_proba(corpus.test_texts)
@@ -88,6 +87,7 @@ def evaluate(networks: dict[str, SentimentClassifier], corpus: Corpus,
             cache["seconds"] = time.perf_counter() - started
         evaluation.add(vader.name, vader.predict(cache["scores"]), cache["scores"],
                        cache["seconds"], vader.note)
+    evaluation.networks = judged
     evaluation.best, evaluation.verdict = verdict(evaluation.metrics, judged)
     return evaluation
 
@@ -95,10 +95,8 @@ def evaluate(networks: dict[str, SentimentClassifier], corpus: Corpus,
 def verdict(metrics: dict[str, dict[str, float]], networks: list[str]) -> tuple[str, str]:
     """The best model by test AUC (then accuracy) and one sentence comparing the first
     network with the strongest baseline."""
-    best = max(metrics, key=lambda name: (metrics[name]["auc"], metrics[name]["accuracy"]))
+    best, _, rival = rank(metrics, networks, ("auc", "accuracy"), higher_is_better=True)
     network = networks[0]
-    baselines = [name for name in metrics if name not in networks]
-    rival = max(baselines, key=lambda name: (metrics[name]["auc"], metrics[name]["accuracy"]))
     ours, theirs = metrics[network], metrics[rival]
     gap = 100 * (ours["accuracy"] - theirs["accuracy"])
     beats = ours["auc"] > theirs["auc"] and ours["accuracy"] > theirs["accuracy"]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from rnnlab.console import console
 from rnnlab.report import html, plots
-from rnnlab.runs import RunFolder
+from rnnlab.runs import RunFolder, staged_run
 from rnnlab.tasks.sentiment.api import SentimentClassifier
 from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.tasks.sentiment.data import Corpus, load_corpus, with_train_examples
@@ -25,9 +25,10 @@ from rnnlab.tasks.sentiment.evaluation import evaluate
 METRICS = ("accuracy", "auc")
 
 
-def curve_rows(cfg: SentimentConfig, corpus: Corpus, sizes: list[int | None]
-               ) -> list[dict]:
-    """One row per (size, model): examples, model, accuracy, auc, f1, seconds."""
+def curve_rows(cfg: SentimentConfig, corpus: Corpus, sizes: list[int | None],
+               checkpoints: Path | None = None, resume: bool = False) -> list[dict]:
+    """One row per (size, model): examples, model, accuracy, auc, f1, seconds.
+    `checkpoints`: a folder for each fit's resumable checkpoints (`resume`: continue them)."""
     variants = {cfg.replace(pretrained=None).network_name: cfg.replace(pretrained=None)}
     if cfg.pretrained:
         variants["pretrained"] = cfg
@@ -39,7 +40,8 @@ def curve_rows(cfg: SentimentConfig, corpus: Corpus, sizes: list[int | None]
         networks = {}
         for name, variant in variants.items():
             console.print(f"[dim]{examples} labelled examples: training {name} ...[/dim]")
-            classifier = SentimentClassifier(variant).fit(subset)
+            folder = checkpoints / f"{examples}-{name}" if checkpoints else None
+            classifier = SentimentClassifier(variant).fit(subset, folder, resume)
             networks[classifier.config.network_name] = classifier
         evaluation = evaluate(networks, subset, cfg, vader_cache)
         for name, values in evaluation.metrics.items():
@@ -49,14 +51,16 @@ def curve_rows(cfg: SentimentConfig, corpus: Corpus, sizes: list[int | None]
 
 
 def label_curve_run(cfg: SentimentConfig, sizes: list[int | None], out: str | None = None,
-                    overwrite: bool = False) -> pd.DataFrame:
+                    overwrite: bool = False, resume: bool = False) -> pd.DataFrame:
     """Train at every size, write label_curve.csv, metrics.json, plots and report.html."""
     cfg.validate()
-    run = RunFolder.create(out, "sentiment-label-curve", overwrite)
-    try:
+    with staged_run(out, "sentiment", overwrite, resume) as run:
         corpus = load_corpus(cfg.replace(train_examples=None))
-        table = pd.DataFrame(curve_rows(cfg, corpus, sizes))
-        run.write_config("sentiment", {**cfg.to_dict(), "sizes": sizes}, None)
+        checkpoints = run.checkpoints
+        table = pd.DataFrame(curve_rows(cfg, corpus, sizes, checkpoints, resume))
+        if not run.writes:
+            return table
+        run.write_config({**cfg.to_dict(), "sizes": sizes}, None, kind="label_curve")
         run.write_text("label_curve.csv", table.to_csv(index=False))
         largest = table[table["examples"] == table["examples"].max()]
         run.write_json("metrics.json", {
@@ -65,27 +69,19 @@ def label_curve_run(cfg: SentimentConfig, sizes: list[int | None], out: str | No
                      for row in largest.to_dict("records")},
             "curve": table.to_dict("records"),
         })
-        figures = _plots(run, table)
         pivot = table.pivot_table(index="examples", columns="model", values="accuracy")
-        sections = [
-            ("Accuracy by number of labelled examples", html.preformatted(
-                pivot.to_string(float_format=lambda v: f"{100 * v:.1f}%"))),
-            ("Figures", "".join(html.figure(p, c) for c, p in figures)),
-            ("Configuration", html.preformatted(str(cfg.to_dict()))),
-        ]
+        sections = [("Accuracy by number of labelled examples", html.preformatted(
+            pivot.to_string(float_format=lambda v: f"{100 * v:.1f}%")))]
         subtitle = (f"{corpus.source}: the same {len(corpus.test_texts)} test texts at every "
                     "size; the N labelled examples include the validation texts")
-        run.write_text("report.html", html.page("rnnlab sentiment label-curve", subtitle,
-                                                sections))
-        path = run.commit()
-    except BaseException:
-        run.discard()
-        raise
+        run.write_text("report.html", html.run_page(
+            "rnnlab sentiment label-curve", subtitle, None, "", _plots(run, table),
+            {"label-curve": cfg}, sections=sections))
     for metric in METRICS:
         shown = table.pivot_table(index="examples", columns="model", values=metric)
         console.print(f"test {metric} by labelled examples:\n"
                       + shown.to_string(float_format=lambda v: f"{v:.3f}"))
-    console.print(f"run folder: {path}\nreport: {path / 'report.html'}")
+    console.print(f"run folder: {run.path}\nreport: {run.path / 'report.html'}")
     return table
 
 

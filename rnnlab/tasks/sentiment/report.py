@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from rnnlab.console import print_metrics, print_verdict
 from rnnlab.report import html, plots
 from rnnlab.runs import RunFolder
 from rnnlab.tasks.sentiment.api import SentimentClassifier
 from rnnlab.tasks.sentiment.data import Corpus
-from rnnlab.tasks.sentiment.evaluation import COLUMNS, TERMINAL_COLUMNS, Evaluation
+from rnnlab.tasks.sentiment.evaluation import Evaluation
 from rnnlab.tasks.sentiment.metrics import average_precision, pr_curve, roc_auc, roc_curve
 
 
-def metrics_record(classifiers: dict[str, SentimentClassifier], evaluation: Evaluation,
+def metrics_fields(classifiers: dict[str, SentimentClassifier], evaluation: Evaluation,
                    corpus: Corpus) -> dict:
-    """The metrics.json of a sentiment run (format in docs/contracts.md)."""
+    """The sentiment part of metrics.json (the rest is `Results.record`)."""
     first = next(iter(classifiers.values()))
     return {
-        "job": "sentiment",
         "split": corpus.sizes,
         "classes": corpus.classes,
         "test_source": corpus.test_source,
-        "test": evaluation.metrics,
-        "best": evaluation.best,
-        "verdict": evaluation.verdict,
-        "baseline_notes": evaluation.notes,
         "confusion": {name: evaluation.confusion(name) for name in evaluation.metrics},
         "padding_ratio": first.padding_ratio_,
         "vocab_size": first.tokenizer_.vocab_size,
@@ -57,7 +50,8 @@ def write_run(run: RunFolder, classifiers: dict[str, SentimentClassifier],
     """Everything but config.yaml (written by the caller, who knows the command)."""
     for name, classifier in classifiers.items():
         classifier.save(run.file("model" if len(classifiers) == 1 else f"model/{name}"))
-    run.write_json("metrics.json", metrics_record(classifiers, evaluation, corpus))
+    run.write_json("metrics.json", evaluation.record("sentiment", **metrics_fields(
+        classifiers, evaluation, corpus)))
     run.write_text("predictions.csv",
                    predictions_table(evaluation, corpus.test_texts).to_csv(index=False))
     figures = _plots(run, classifiers, evaluation)
@@ -72,15 +66,9 @@ def write_run(run: RunFolder, classifiers: dict[str, SentimentClassifier],
     if first.vocab_coverage_ is not None:
         notes.append(f"The language model knew {100 * first.vocab_coverage_:.1f}% of the "
                      "classifier's vocabulary.")
-    sections = [
-        ("Verdict", html.paragraph(evaluation.verdict, "verdict")),
-        ("Test metrics (the same test texts for every model)",
-         html.metrics_table(evaluation.metrics, COLUMNS, evaluation.best, evaluation.notes)
-         + "".join(html.paragraph(n) for n in notes)),
-        ("Figures", "".join(html.figure(path, caption) for caption, path in figures)),
-        ("Configuration", html.preformatted(_config_text(classifiers))),
-    ]
-    run.write_text("report.html", html.page(title, subtitle, sections))
+    run.write_text("report.html", html.run_page(
+        title, subtitle, evaluation, "Test metrics (the same test texts for every model)",
+        figures, {name: c.config for name, c in classifiers.items()}, notes))
 
 
 def curves(evaluation: Evaluation) -> tuple[dict, dict]:
@@ -123,19 +111,3 @@ def _plots(run: RunFolder, classifiers: dict[str, SentimentClassifier],
         figures.append((f"{name}: validation AUC (early stopping and checkpoint) per epoch",
                         path))
     return figures
-
-
-def _config_text(classifiers: dict[str, SentimentClassifier]) -> str:
-    lines = []
-    for name, classifier in classifiers.items():
-        config = asdict(classifier.config)
-        train = config.pop("train")
-        lines.append(f"{name}: " + ", ".join(f"{k}={v}" for k, v in config.items()))
-        lines.append("  train: " + ", ".join(f"{k}={v}" for k, v in train.items()))
-    return "\n".join(lines)
-
-
-def print_summary(evaluation: Evaluation, networks: list[str], title: str) -> None:
-    print_metrics(evaluation.metrics, TERMINAL_COLUMNS, title, evaluation.best, networks,
-                  evaluation.notes)
-    print_verdict(evaluation.verdict)

@@ -13,12 +13,12 @@ import numpy as np
 from rnnlab.console import console
 from rnnlab.data.datasets import resolve_data
 from rnnlab.errors import UserError
-from rnnlab.runs import RunFolder, is_global_zero
-from rnnlab.tasks.sentiment.api import SentimentClassifier, labelled
+from rnnlab.runs import staged_run
+from rnnlab.tasks.sentiment.api import SentimentClassifier, SentimentEnsemble
 from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.tasks.sentiment.data import Corpus, load_corpus
 from rnnlab.tasks.sentiment.evaluation import Evaluation, evaluate
-from rnnlab.tasks.sentiment.report import print_summary, write_run
+from rnnlab.tasks.sentiment.report import write_run
 
 
 def _data_path(spec: str) -> Path | None:
@@ -29,33 +29,30 @@ def _data_path(spec: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def fit_run(cfg: SentimentConfig, out: str | None = None, overwrite: bool = False
+def fit_run(cfg: SentimentConfig, out: str | None = None, overwrite: bool = False,
+            resume: bool = False
             ) -> tuple[SentimentClassifier, Evaluation | None, Path | None]:
     """`rnnlab sentiment fit`: train, score beside VADER and TF-IDF LR, write a run folder."""
     cfg.validate()
-    run = RunFolder.create(out, "sentiment", overwrite) if is_global_zero() else None
-    try:
+    with staged_run(out, "sentiment", overwrite, resume) as run:
         corpus = load_corpus(cfg)
         console.print(f"[dim]{corpus.source}: {corpus.sizes['train']} training, "
                       f"{corpus.sizes['val']} validation, {corpus.sizes['test']} test texts; "
                       f"classes {', '.join(corpus.classes)}[/dim]")
-        classifier = SentimentClassifier(cfg).fit(corpus)
+        checkpoints = run.checkpoints
+        classifier = SentimentClassifier(cfg).fit(corpus, checkpoints, resume)
         name = classifier.config.network_name
-        if not classifier.fit_result_.is_global_zero or run is None:
+        if not classifier.fit_result_.is_global_zero or not run.writes:
+            run.discard()
             return classifier, None, None  # DDP worker: rank 0 writes the run
         evaluation = evaluate({name: classifier}, corpus, classifier.config)
-        run.write_config("sentiment", classifier.config.to_dict(), _data_path(cfg.data))
+        run.write_config(classifier.config.to_dict(), _data_path(cfg.data))
         write_run(run, {name: classifier}, evaluation, corpus, f"rnnlab sentiment: {name}")
-        path = run.commit()
-    except BaseException:
-        if run is not None:
-            run.discard()
-        raise
-    print_summary(evaluation, [name], f"rnnlab sentiment: test metrics ({corpus.source})")
+    evaluation.print(f"rnnlab sentiment: test metrics ({corpus.source})")
     console.print(f"padding: {100 * classifier.padding_ratio_:.1f}% of batch positions; "
                   f"test texts also in train: {corpus.test_in_train}")
-    console.print(f"run folder: {path}\nreport: {path / 'report.html'}")
-    return classifier, evaluation, path
+    console.print(f"run folder: {run.path}\nreport: {run.path / 'report.html'}")
+    return classifier, evaluation, run.path
 
 
 def evaluate_run(run_dirs: str | Path | list[str | Path], data: str | None = None,
@@ -85,8 +82,8 @@ def evaluate_run(run_dirs: str | Path | list[str | Path], data: str | None = Non
         else "ensemble (mean)"
     evaluation = evaluate(networks, corpus, cfg, ensemble=ensemble)
     shown = [*networks, ensemble] if ensemble else list(networks)
-    print_summary(evaluation, shown,
-                  f"evaluation of {', '.join(map(str, runs))} on {corpus.test_source}")
+    evaluation.networks = shown
+    evaluation.print(f"evaluation of {', '.join(map(str, runs))} on {corpus.test_source}")
     return evaluation
 
 
@@ -124,20 +121,12 @@ def predict_texts(run_dirs: str | Path | list[str | Path], texts: list[str]) -> 
     classifiers = _load_classifiers(_distinct(run_dirs))
     if not texts:
         raise UserError("no texts to classify: give them as arguments, --file or on stdin")
-    probabilities = np.mean([c.predict_proba(texts) for c in classifiers], axis=0)
-    return labelled(texts, probabilities, classifiers[0].classes_)
+    return SentimentEnsemble(classifiers, [str(r) for r in _distinct(run_dirs)]).predict(texts)
 
 
 def _load_classifiers(runs: list[str | Path]) -> list[SentimentClassifier]:
     """The runs' classifiers; UserError unless they all predict the same classes (an
     ensemble averages their probability columns)."""
-    classifiers = []
-    for run_dir in runs:
-        RunFolder.load(run_dir)
-        classifier = SentimentClassifier.load(run_dir)
-        if classifiers and classifier.classes_ != classifiers[0].classes_:
-            raise UserError(f"{run_dir} predicts classes {classifier.classes_}, {runs[0]} "
-                            f"predicts {classifiers[0].classes_}: an ensemble needs the same "
-                            "classes")
-        classifiers.append(classifier)
+    classifiers = [SentimentClassifier.load(run_dir) for run_dir in runs]
+    SentimentEnsemble(classifiers, [str(r) for r in runs])  # checks the classes
     return classifiers

@@ -112,7 +112,8 @@ def test_predict_on_a_table_without_the_target_column(fitted, frame):
 def test_save_and_load_give_the_same_forecasts(fitted, frame, tmp_path):
     fitted.save(tmp_path / "model")
     assert {p.name for p in (tmp_path / "model").iterdir()} == {"weights.safetensors",
-                                                                "forecaster.json"}
+                                                                "forecaster.json",
+                                                                "model.json"}
     loaded = Forecaster.load(tmp_path)  # a run folder holding model/
     assert loaded.config == fitted.config
     pd.testing.assert_frame_equal(loaded.predict(frame), fitted.predict(frame))
@@ -124,7 +125,8 @@ def test_save_and_load_give_the_same_forecasts(fitted, frame, tmp_path):
 
 
 def test_load_of_a_folder_without_a_model_is_a_user_error(tmp_path):
-    with pytest.raises(UserError, match=r"holds no forecasting model \(no model/"):
+    with pytest.raises(UserError, match=r"is not a run folder: it holds nothing, not "
+                                        r"model/model.json"):
         Forecaster.load(tmp_path)
 
 

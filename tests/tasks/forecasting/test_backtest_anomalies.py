@@ -50,7 +50,7 @@ def backtest_run(tmp_path_factory):
 def test_backtest_reports_every_fold_and_the_mean(backtest_run):
     run = backtest_run["run"]
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["job"] == "forecast-backtest"
+    assert (metrics["job"], metrics["kind"]) == ("forecast", "backtest")
     folds = metrics["folds"]
     assert [f["fold"] for f in folds] == [1, 2]
     # 24 test rows in 2 blocks of 12: rows 96..107 and 108..119

@@ -204,4 +204,4 @@ def test_run_option_that_is_not_a_run_folder(cli, tmp_path, command):
     args = ["forecast", command, "--run", tmp_path / "empty"]
     if command == "predict":
         args += ["--data", "airline-passengers"]
-    assert_user_error(cli(args), f"{tmp_path / 'empty'} holds no forecasting model")
+    assert_user_error(cli(args), f"{tmp_path / 'empty'} is not a run folder: it holds nothing")

@@ -19,7 +19,7 @@ def test_every_command_has_help_with_an_example(cli, command):
 def test_fit_options_reach_the_config(cli, monkeypatch):
     seen = {}
     monkeypatch.setattr(workflows, "fit_run",
-                        lambda cfg, out, overwrite: seen.update(cfg=cfg, out=out))
+                        lambda cfg, out, **run: seen.update(cfg=cfg, out=out))
     result = cli(["sentiment", "fit", "--data", "rt-polarity-demo", "--unidirectional",
                   "--model", "gru", "--max-len", "0", "--max-vocab", "0", "--pooling", "last",
                   "--weight-drop", "0.3", "--tokenizer", "bpe", "--epochs", "2", "--seed", "7",
@@ -37,7 +37,7 @@ def test_fit_options_reach_the_config(cli, monkeypatch):
 def test_pretrain_options_reach_the_config(cli, monkeypatch):
     seen = {}
     monkeypatch.setattr(lm_workflows, "pretrain_run",
-                        lambda cfg, out, overwrite: seen.update(cfg=cfg))
+                        lambda cfg, **run: seen.update(cfg=cfg))
     result = cli(["lm", "pretrain", "--bptt", "35", "--no-tie", "--sampled-softmax", "512",
                   "--weight-drop", "0.5"])
     assert result.code == 0, result.err

@@ -1,0 +1,67 @@
+"""The contract every job's API class keeps (scikit-learn's estimator shape, one base class).
+
+    fit(...) -> self          learns; fitted attributes end in `_`
+    predict(...)              never prints, reads no module globals, changes no model state
+                              (safe to call from several threads, e.g. inside a server)
+    save(dir) -> dir          weights + JSON state + the manifest (rnnlab.store)
+    load(dir) -> instance     classmethod; from a run folder or its model/ folder
+
+Calling predict (or save) before fit or load is one clear `NotFittedError`, not an
+AttributeError from deep inside.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rnnlab.errors import UserError
+
+
+class NotFittedError(UserError):
+    """The object has no fitted model yet."""
+
+
+class Estimator:
+    """Base of `Forecaster`, `SentimentClassifier`, `LanguageModel`, ...: subclasses set
+    `fitted_attribute` (the attribute `fit` and `load` create) and implement the four verbs."""
+
+    fitted_attribute: ClassVar[str] = "net_"
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+
+    def __repr__(self) -> str:
+        state = "fitted" if self.is_fitted else "not fitted"
+        return f"{type(self).__name__}({state})"
+
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, self.fitted_attribute)
+
+    def check_is_fitted(self) -> None:
+        if not self.is_fitted:
+            name = type(self).__name__
+            raise NotFittedError(f"this {name} is not fitted yet: call fit(...) first, or use "
+                                 f"{name}.load(run_dir) / rnnlab.load_run(run_dir)")
+
+    def fit(self, *args: Any, **kwargs: Any) -> Estimator:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def predict(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def save(self, directory: str | Path) -> Path:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def load(cls, run_or_model_dir: str | Path) -> Estimator:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def write_manifest(self, directory: str | Path) -> Path:
+        """model.json naming this object's job, so `rnnlab.load_run` can find its class."""
+        from rnnlab.jobs import job_of_api
+        from rnnlab.store import write_manifest
+
+        job = job_of_api(type(self))
+        return write_manifest(directory, job.name, job.api, job.model_file)
