@@ -21,6 +21,7 @@ import typer
 
 from rnnlab.config import Cli
 from rnnlab.errors import UserError
+from rnnlab.jobs import get_job
 
 Opt = typer.Option
 
@@ -166,3 +167,17 @@ def split_list(value: str | None, option: str, cast: Callable[[str], Any] = str)
         return tuple(cast(item.strip()) for item in value.split(",") if item.strip())
     except ValueError:
         raise UserError(f"{option} takes a comma-separated list; got {value!r}") from None
+
+
+class JobCommands:
+    """What a job's CLI module starts from: the typer app of its verbs (help from the job
+    registry) and the options of its config, with the parser back to that config."""
+
+    def __init__(self, job: str, config_class: type) -> None:
+        self.app = new_app(get_job(job).help, no_args_is_help=True)
+        self.config_class = config_class
+        self.options = config_options(config_class)
+
+    def config(self, options: dict[str, Any]) -> Any:
+        """The command's parsed options -> the validated config (`options` is not changed)."""
+        return config_from_options(self.config_class, dict(options))

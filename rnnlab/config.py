@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+import typing
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from typing import Any, Literal, Self
 
 from rnnlab.errors import UserError, check_range
 
@@ -25,13 +26,17 @@ class Cli:
     panel: str = ""  # the --help section
     flags: tuple[str, ...] = ()  # e.g. ("--log",) or ("--highway/--no-highway",)
     zero_is_none: bool = False  # the option's 0 stands for the field's None ("0: no limit")
+    low: float | None = None  # the smallest value allowed (JobConfig.check_ranges)
+    high: float | None = None  # the largest
 
 
 def option(default: Any, help: str, panel: str = "", *, flags: tuple[str, ...] = (),
-           zero_is_none: bool = False) -> Any:
-    """A dataclass field with its default and its command-line option: the one place both
-    are declared, so `rnnlab <job> fit` and `<Job>Config()` cannot disagree."""
-    return field(default=default, metadata={"cli": Cli(help, panel, flags, zero_is_none)})
+           zero_is_none: bool = False, low: float | None = None, high: float | None = None
+           ) -> Any:
+    """A dataclass field with its default, its command-line option and its allowed range: the
+    one place they are declared, so `rnnlab <job> fit` and `<Job>Config()` cannot disagree."""
+    return field(default=default,
+                 metadata={"cli": Cli(help, panel, flags, zero_is_none, low, high)})
 
 
 @dataclass(frozen=True)
@@ -75,3 +80,54 @@ class TrainConfig:
         if self.precision not in PRECISIONS:
             raise UserError(f"--precision must be one of {', '.join(PRECISIONS)}; "
                             f"got {self.precision!r}")
+
+
+class JobConfig:
+    """What every job's config (a frozen dataclass) shares: the dict round trip that
+    config.yaml and the saved model use, `replace`, and the choice check."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Self:
+        """The config saved by `to_dict` (lists back to tuples; keys this version does not
+        know are ignored, fields it lacks keep their defaults)."""
+        return _from_dict(cls, values)
+
+    def replace(self, **changes: Any) -> Self:
+        return replace(self, **changes)  # type: ignore[type-var]
+
+    def check_ranges(self) -> None:
+        """UserError naming the option when a field lies outside the range its `option(...)`
+        declares (fields that are None are not checked)."""
+        for f in fields(self):  # type: ignore[arg-type]
+            cli = f.metadata.get("cli")
+            value = getattr(self, f.name)
+            if cli is None or cli.low is None or value is None:
+                continue
+            check_range(value, "--" + f.name.replace("_", "-"), cli.low, cli.high)
+
+    def check_choices(self, choices: dict[str, tuple[str, ...]]) -> None:
+        """UserError naming the option when a field is not one of its allowed values."""
+        for name, allowed in choices.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                flag = "--" + name.replace("_", "-")
+                raise UserError(f"{flag} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _from_dict(cls: type, values: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    kept = {}
+    for f in fields(cls):
+        if f.name not in values:
+            continue
+        value, hint = values[f.name], hints[f.name]
+        if isinstance(hint, type) and is_dataclass(hint) and isinstance(value, dict):
+            value = _from_dict(hint, value)
+        elif value is not None and tuple in (typing.get_origin(hint),
+                                             *map(typing.get_origin, typing.get_args(hint))):
+            value = tuple(value)
+        kept[f.name] = value
+    return cls(**kept)

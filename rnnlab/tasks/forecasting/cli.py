@@ -4,29 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from rnnlab.cli_common import (
-    Opt,
-    config_from_options,
-    config_options,
-    new_app,
-    output_options,
-    run_options,
-    with_options,
-)
-from rnnlab.jobs import get_job
+from rnnlab.cli_common import JobCommands, Opt, output_options, run_options, with_options
 from rnnlab.tasks.forecasting.config import ForecastConfig
 
-app = new_app(get_job("forecast").help, no_args_is_help=True)
-forecast_options = config_options(ForecastConfig)
-
-
-def build_config(options: dict[str, Any]) -> ForecastConfig:
-    """CLI options -> a validated ForecastConfig (the shared training options included)."""
-    return config_from_options(ForecastConfig, dict(options))
+commands = JobCommands("forecast", ForecastConfig)
+app = commands.app
 
 
 @app.command()
-@with_options(forecast_options, output_options)
+@with_options(commands.options, output_options)
 def fit(**options: Any) -> None:
     """Train a network, score it and every baseline on the same test windows, write a run.
 
@@ -35,11 +21,11 @@ def fit(**options: Any) -> None:
     """
     from rnnlab.tasks.forecasting.workflows import fit_run
 
-    fit_run(build_config(options), **run_options(options))
+    fit_run(commands.config(options), **run_options(options))
 
 
 @app.command()
-@with_options(forecast_options, output_options)
+@with_options(commands.options, output_options)
 def compare(**options: Any) -> None:
     """Train the lecture's five variants (MLP on windows, LSTM 1 step x L features, LSTM L
     steps x 1 feature, GRU, RNN) on one split; one table with the baselines.
@@ -49,11 +35,11 @@ def compare(**options: Any) -> None:
     """
     from rnnlab.tasks.forecasting.workflows import compare_run
 
-    compare_run(build_config(options), **run_options(options))
+    compare_run(commands.config(options), **run_options(options))
 
 
 @app.command()
-@with_options(forecast_options, output_options)
+@with_options(commands.options, output_options)
 def backtest(
     folds: Annotated[int, Opt(help="Expanding-window folds over the test part.")] = 3,
     **options: Any,
@@ -65,7 +51,7 @@ def backtest(
     """
     from rnnlab.tasks.forecasting.backtest import backtest as run_backtest
 
-    run_backtest(build_config(options), folds, **run_options(options))
+    run_backtest(commands.config(options), folds, **run_options(options))
 
 
 RunDir = Annotated[str, Opt("--run", help="A run folder written by `rnnlab forecast fit`.")]

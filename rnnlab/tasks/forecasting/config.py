@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from dataclasses import dataclass, field
 
-from rnnlab.config import TrainConfig, option
+from rnnlab.config import JobConfig, TrainConfig, option
 from rnnlab.data.timeseries import CALENDAR_FIELDS
 from rnnlab.errors import UserError, check_range
 
@@ -21,7 +20,7 @@ def check_level(level: float, flag: str = "--level") -> None:
 
 
 @dataclass(frozen=True)
-class ForecastConfig:
+class ForecastConfig(JobConfig):
     """Options of `rnnlab forecast fit`: each field is the option `--field-name`, with this
     default and help (rnnlab.cli_common.config_options)."""
 
@@ -37,14 +36,15 @@ class ForecastConfig:
     encoding: str = option("utf-8", "Text encoding of the data file, e.g. cp1252.", D)
     fill: str = option("none", "none | ffill | interpolate: fill NaNs and missing timestamps.", D)
     # -- windows -------------------------------------------------------------------------
-    lookback: int = option(24, "L: input steps per window.", W)
-    horizon: int = option(1, "H: steps forecast from each origin.", W)
-    stride: int = option(1, "Step between training windows.", W)
-    test_size: float = option(0.2, "Held-out end of the series: fraction (< 1) or rows.", W)
+    lookback: int = option(24, "L: input steps per window.", W, low=1)
+    horizon: int = option(1, "H: steps forecast from each origin.", W, low=1)
+    stride: int = option(1, "Step between training windows.", W, low=1)
+    test_size: float = option(0.2, "Held-out end of the series: fraction (< 1) or rows.", W,
+                              low=0.01)
     val_size: float = option(0.1, "Validation part before it (at least H rows): fraction or "
-                             "rows.", W)
+                             "rows.", W, low=0.01)
     test_stride: int | None = option(None, "Step between test origins (default H: no overlap).",
-                                     W)
+                                     W, low=1)
     # -- transforms ----------------------------------------------------------------------
     scale: str = option("standard", "standard | minmax | none (fitted on training rows only).",
                         T)
@@ -57,10 +57,11 @@ class ForecastConfig:
     # -- model ---------------------------------------------------------------------------
     model: str = option("lstm", "lstm | gru | rnn | mlp.", M)
     layout: str = option("timesteps", "timesteps (L steps x F) or features (1 step x L·F).", M)
-    hidden: int = option(64, "Hidden units per layer.", M)
-    layers: int = option(1, "Stacked layers.", M)
+    hidden: int = option(64, "Hidden units per layer.", M, low=1)
+    layers: int = option(1, "Stacked layers.", M, low=1)
     bidirectional: bool = option(False, "Read the window both ways.", M)
-    dropout: float = option(0.0, "Dropout between layers and before the head.", M)
+    dropout: float = option(0.0, "Dropout between layers and before the head.", M,
+                            low=0.0, high=0.95)
     window_norm: str = option("last", "last: forecast relative to the window's last value; "
                               "none.", M)
     highway: bool = option(True, "Add a linear autoregression on the target window (LSTNet).",
@@ -68,35 +69,18 @@ class ForecastConfig:
     multi_step: str = option("direct", "direct (H outputs) or recursive (one-step rollout).", M)
     loss: str = option("mse", "mse | mae | huber.", M)
     ensemble: int = option(1, "Train N networks in one loop from different initialisations; "
-                           "average their forecasts.", M)
+                           "average their forecasts.", M, low=1)
     refit: bool = option(False, "After early stopping, retrain on training + validation for "
                          "the chosen number of epochs.", M)
     # -- evaluation ----------------------------------------------------------------------
     level: float = option(0.9, "Prediction-interval level (split-conformal on validation "
                           "residuals).", E)
-    season: int | None = option(None, "Seasonal period m (default: from the frequency).", E)
+    season: int | None = option(None, "Seasonal period m (default: from the frequency).", E, low=1)
     arima_order: tuple[int, ...] | None = option(None, "Fix ARIMA as p,d,q[,P,D,Q] (default: "
                                                  "chosen by AIC).", E)
     arima_budget: float = option(60.0, "Seconds for ARIMA's stepwise order search (the best "
-                                 "model so far is kept).", E)
+                                 "model so far is kept).", E, low=1)
     train: TrainConfig = field(default_factory=lambda: TRAIN_DEFAULTS)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> ForecastConfig:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in values.items() if k in known}
-        train = TrainConfig(**values.pop("train", {}))
-        for name in ("target", "features", "calendar", "lags"):
-            values[name] = tuple(values.get(name) or ())
-        if values.get("arima_order") is not None:
-            values["arima_order"] = tuple(values["arima_order"])
-        return cls(train=train, **values)
-
-    def replace(self, **changes: Any) -> ForecastConfig:
-        return replace(self, **changes)
 
     @property
     def output_steps(self) -> int:
@@ -107,31 +91,14 @@ class ForecastConfig:
         """Raise UserError for options that cannot work whatever the data."""
         if not self.target:
             raise UserError("--target is required: the column(s) to forecast, e.g. --target Sales")
-        check_range(self.lookback, "--lookback", 1)
-        check_range(self.horizon, "--horizon", 1)
-        check_range(self.stride, "--stride", 1)
-        check_range(self.hidden, "--hidden", 1)
-        check_range(self.layers, "--layers", 1)
-        check_range(self.ensemble, "--ensemble", 1)
-        check_range(self.dropout, "--dropout", 0.0, 0.95)
+        self.check_ranges()
         check_level(self.level)
-        check_range(self.arima_budget, "--arima-budget", 1)
-        check_range(self.test_size, "--test-size", 0.01)
-        check_range(self.val_size, "--val-size", 0.01)
-        if self.test_stride is not None:
-            check_range(self.test_stride, "--test-stride", 1)
-        if self.season is not None:
-            check_range(self.season, "--season", 1)
         choices = {
             "model": MODELS, "layout": ("timesteps", "features"), "scale": ("standard", "minmax",
             "none"), "fill": ("none", "ffill", "interpolate"), "window_norm": ("last", "none"),
             "multi_step": ("direct", "recursive"), "loss": ("mse", "mae", "huber"),
         }
-        for name, allowed in choices.items():
-            value = getattr(self, name)
-            if value not in allowed:
-                flag = "--" + name.replace("_", "-")
-                raise UserError(f"{flag} must be one of {', '.join(allowed)}; got {value!r}")
+        self.check_choices(choices)
         unknown = [c for c in self.calendar if c not in CALENDAR_FIELDS and c != "auto"]
         if unknown:
             raise UserError(

@@ -4,29 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from rnnlab.cli_common import (
-    Opt,
-    config_from_options,
-    config_options,
-    new_app,
-    output_options,
-    run_options,
-    with_options,
-)
-from rnnlab.jobs import get_job
+from rnnlab.cli_common import JobCommands, Opt, output_options, run_options, with_options
 from rnnlab.tasks.language.config import LanguageModelConfig
 
-app = new_app(get_job("lm").help, no_args_is_help=True)
-lm_options = config_options(LanguageModelConfig)
-
-
-def build_config(options: dict[str, Any]) -> LanguageModelConfig:
-    """CLI options -> a validated LanguageModelConfig (the shared training options included)."""
-    return config_from_options(LanguageModelConfig, dict(options))
+commands = JobCommands("lm", LanguageModelConfig)
+app = commands.app
 
 
 @app.command()
-@with_options(lm_options, output_options)
+@with_options(commands.options, output_options)
 def pretrain(**options: Any) -> None:
     """Train a word-level language model on unlabelled text and report its validation
     perplexity beside unigram and Kneser-Ney bigram models; `--batch-size` is the number of
@@ -37,7 +23,7 @@ def pretrain(**options: Any) -> None:
     """
     from rnnlab.tasks.language.workflows import pretrain_run
 
-    pretrain_run(build_config(options), **run_options(options))
+    pretrain_run(commands.config(options), **run_options(options))
 
 
 @app.command()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from rnnlab import store
-from rnnlab.config import SCHEDULE_HELP, SCHEDULES, TrainConfig, option
-from rnnlab.errors import UserError, check_range
+from rnnlab.config import SCHEDULE_HELP, SCHEDULES, JobConfig, TrainConfig, option
+from rnnlab.errors import UserError
 
 CELLS = ("lstm", "gru", "rnn")
 # The language model's training defaults: AWD-LSTM-style clipping at 0.25, short patience.
@@ -30,7 +30,7 @@ def require_lm_run(path: str | None, flag: str) -> None:
 
 
 @dataclass(frozen=True)
-class LanguageModelConfig:
+class LanguageModelConfig(JobConfig):
     """Options of `rnnlab lm pretrain`: each field is the option `--field-name`, with this
     default and help (rnnlab.cli_common.config_options)."""
 
@@ -39,52 +39,43 @@ class LanguageModelConfig:
                        "--text-col, folder of .txt files, a,b files, or a bundled name.", D)
     text_col: str = option("text", "Text column of a table.", D)
     encoding: str = option("utf-8", "Encoding of the input files (e.g. cp1252).", D)
-    val_size: float = option(0.05, "Share of documents held out for validation.", D)
-    max_docs: int | None = option(None, "Use only the first N documents.", D)
+    val_size: float = option(0.05, "Share of documents held out for validation.", D,
+                             low=0.001, high=0.5)
+    max_docs: int | None = option(None, "Use only the first N documents.", D, low=2)
     tokenizer: str = option("word", "word | bpe (fitted on the training documents only).", D)
-    min_freq: int = option(2, "Occurrences a word needs to enter the vocabulary.", D)
+    min_freq: int = option(2, "Occurrences a word needs to enter the vocabulary.", D, low=1)
     max_vocab: int | None = option(20000, "Largest vocabulary (0: no limit).", D,
-                                   zero_is_none=True)
-    bpe_vocab: int = option(8000, "Subword vocabulary size with --tokenizer bpe.", D)
+                                   zero_is_none=True, low=4)
+    bpe_vocab: int = option(8000, "Subword vocabulary size with --tokenizer bpe.", D, low=100)
     # -- model ---------------------------------------------------------------------------
     model: str = option("lstm", "lstm | gru | rnn.", M)
-    embed: int = option(128, "Embedding width (= softmax width when tied).", M)
-    hidden: int = option(256, "Hidden units per layer.", M)
-    layers: int = option(1, "Stacked layers.", M)
+    embed: int = option(128, "Embedding width (= softmax width when tied).", M, low=1)
+    hidden: int = option(256, "Hidden units per layer.", M, low=1)
+    layers: int = option(1, "Stacked layers.", M, low=1)
     bidirectional: bool = option(False, "Also train a backward model (one layer): pretrains "
                                  "both directions of a BiLSTM.", M)
     backward: bool = option(False, "Read every document last word first (ULMFiT's backward "
                             "model, for a forward + backward ensemble of classifiers).", M)
-    dropout: float = option(0.1, "Dropout between stacked layers.", M)
-    weight_drop: float = option(0.2, "DropConnect on hidden-to-hidden weights (AWD-LSTM).", M)
-    embed_dropout: float = option(0.05, "Share of word types dropped per batch.", M)
-    input_dropout: float = option(0.1, "Dropout on the embedded words.", M)
-    output_dropout: float = option(0.2, "Dropout before the softmax.", M)
+    dropout: float = option(0.1, "Dropout between stacked layers.", M, low=0.0, high=0.95)
+    weight_drop: float = option(0.2, "DropConnect on hidden-to-hidden weights (AWD-LSTM).", M,
+                                low=0.0, high=0.95)
+    embed_dropout: float = option(0.05, "Share of word types dropped per batch.", M,
+                                  low=0.0, high=0.95)
+    input_dropout: float = option(0.1, "Dropout on the embedded words.", M, low=0.0, high=0.95)
+    output_dropout: float = option(0.2, "Dropout before the softmax.", M, low=0.0, high=0.95)
     tie: bool = option(True, "Tie the softmax to the embedding.", M)
-    bptt: int = option(70, "Steps per truncated-BPTT chunk.", M)
+    bptt: int = option(70, "Steps per truncated-BPTT chunk.", M, low=2)
     sampled_softmax: int = option(0, "Train the softmax on the batch's targets plus N sampled "
-                                  "words (0: full vocabulary; validation is always full).", M)
+                                  "words (0: full vocabulary; validation is always full).", M,
+                                  low=0)
     epoch_tokens: int | None = option(None, "Validate and checkpoint every N training tokens, "
                                       "going on round the stream (0: once per pass).", M,
-                                      zero_is_none=True)
+                                      zero_is_none=True, low=1)
     schedule: str = option("constant", SCHEDULE_HELP, "Training")
     init: str | None = option(None, "Run folder of an earlier `lm pretrain`: go on training it "
                               "on these texts (ULMFiT's LM fine-tuning); its vocabulary, "
                               "architecture and dropouts are kept.", M)
     train: TrainConfig = field(default_factory=lambda: TRAIN_DEFAULTS)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> LanguageModelConfig:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in values.items() if k in known}
-        train = TrainConfig(**values.pop("train", {}))
-        return cls(train=train, **values)
-
-    def replace(self, **changes: Any) -> LanguageModelConfig:
-        return replace(self, **changes)
 
     def architecture(self) -> dict[str, Any]:
         """Keyword arguments of `WordLanguageModel` (besides the vocabulary size)."""
@@ -103,35 +94,15 @@ class LanguageModelConfig:
                             **{name: arch[name] for name in INHERITED})
 
     def validate(self) -> None:
+        """Raise UserError for options that cannot work whatever the data."""
         require_lm_run(self.init, "--init")
-        check_range(self.val_size, "--val-size", 0.001, 0.5)
-        check_range(self.min_freq, "--min-freq", 1)
-        check_range(self.bpe_vocab, "--bpe-vocab", 100)
-        check_range(self.embed, "--embed", 1)
-        check_range(self.hidden, "--hidden", 1)
-        check_range(self.layers, "--layers", 1)
-        check_range(self.bptt, "--bptt", 2)
-        check_range(self.sampled_softmax, "--sampled-softmax", 0)
-        if self.epoch_tokens is not None:
-            check_range(self.epoch_tokens, "--epoch-tokens", 1)
-        if self.max_vocab is not None:
-            check_range(self.max_vocab, "--max-vocab", 4)
-        if self.max_docs is not None:
-            check_range(self.max_docs, "--max-docs", 2)
-        for name in ("dropout", "weight_drop", "embed_dropout", "input_dropout",
-                     "output_dropout"):
-            check_range(getattr(self, name), "--" + name.replace("_", "-"), 0.0, 0.95)
-        if self.schedule not in SCHEDULES:
-            raise UserError(f"--schedule must be one of {', '.join(SCHEDULES)}; "
-                            f"got {self.schedule!r}")
-        if self.tokenizer not in ("word", "bpe"):
-            raise UserError(f"--tokenizer must be word or bpe; got {self.tokenizer!r}")
+        self.check_ranges()
+        self.check_choices({"schedule": SCHEDULES, "tokenizer": ("word", "bpe"),
+                            "model": CELLS})
         if self.bidirectional and self.backward:
             raise UserError("--backward with --bidirectional: a bidirectional model already "
                             "reads both ways; give one of them")
         if self.bidirectional and self.layers != 1:
             raise UserError(f"--bidirectional needs --layers 1 (got {self.layers}): deeper, each "
                             "fused direction would read the other's view of the future")
-        if self.model not in CELLS:
-            raise UserError(f"--model must be one of {', '.join(CELLS)}; got {self.model!r}")
         self.train.validate()

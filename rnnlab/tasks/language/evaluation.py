@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rnnlab.tasks.language.api import LanguageModel
 
 COLUMNS = ("perplexity",)
+NAMES = {"kn_bigram": "Kneser-Ney bigram", "unigram": "unigram model"}  # in the verdict
 
 
 @dataclass(kw_only=True)
@@ -52,5 +53,5 @@ def verdict(metrics: dict[str, dict[str, float]], network: str) -> tuple[str, st
     relation = "beats" if ours < theirs else "does not beat"
     others = ", ".join(f"{name} {values['perplexity']:.1f}" for name, values in metrics.items()
                        if name not in (network, rival))
-    return best, (f"{network} {relation} the best count-based model {rival}: validation "
-                  f"perplexity {ours:.1f} vs {theirs:.1f}" + (f" ({others})." if others else "."))
+    return best, (f"{network} {relation} the {NAMES.get(rival, rival)}: validation perplexity "
+                  f"{ours:.1f} vs {theirs:.1f}" + (f" ({others})." if others else "."))

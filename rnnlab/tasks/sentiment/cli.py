@@ -9,30 +9,22 @@ from typing import Annotated, Any
 import typer
 
 from rnnlab.cli_common import (
+    JobCommands,
     Opt,
-    config_from_options,
-    config_options,
-    new_app,
     output_options,
     run_options,
     split_list,
     with_options,
 )
 from rnnlab.errors import UserError
-from rnnlab.jobs import get_job
 from rnnlab.tasks.sentiment.config import SentimentConfig
 
-app = new_app(get_job("sentiment").help, no_args_is_help=True)
-sentiment_options = config_options(SentimentConfig)
-
-
-def build_config(options: dict[str, Any]) -> SentimentConfig:
-    """CLI options -> a validated SentimentConfig (the shared training options included)."""
-    return config_from_options(SentimentConfig, dict(options))
+commands = JobCommands("sentiment", SentimentConfig)
+app = commands.app
 
 
 @app.command()
-@with_options(sentiment_options, output_options)
+@with_options(commands.options, output_options)
 def fit(**options: Any) -> None:
     """Train a recurrent classifier, score it beside VADER and TF-IDF + LR on the same test
     texts, write a run folder (metrics.json, ROC / PR / confusion plots, report.html).
@@ -41,7 +33,7 @@ def fit(**options: Any) -> None:
     """
     from rnnlab.tasks.sentiment.workflows import fit_run
 
-    fit_run(build_config(options), **run_options(options))
+    fit_run(commands.config(options), **run_options(options))
 
 
 RunDir = Annotated[str, Opt("--run", help="A run folder written by `rnnlab sentiment fit`.")]
@@ -104,7 +96,7 @@ def predict(
 
 
 @app.command("label-curve")
-@with_options(sentiment_options, output_options)
+@with_options(commands.options, output_options)
 def label_curve(
     sizes: Annotated[str, Opt(help="Labelled training examples per point; 'all' = every one.")
                      ] = "100,500,2000,all",
@@ -124,7 +116,7 @@ def label_curve(
     except ValueError:
         raise UserError(f"--sizes takes numbers or 'all', e.g. 100,500,all; got {sizes!r}"
                         ) from None
-    label_curve_run(build_config(options), counts, **run_options(options))
+    label_curve_run(commands.config(options), counts, **run_options(options))
 
 
 @app.command()

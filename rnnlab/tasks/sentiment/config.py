@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from rnnlab import store
-from rnnlab.config import SCHEDULE_HELP, SCHEDULES, TrainConfig, option
-from rnnlab.errors import UserError, check_range
+from rnnlab.config import SCHEDULE_HELP, SCHEDULES, JobConfig, TrainConfig, option
+from rnnlab.errors import UserError
 from rnnlab.models.heads import POOLINGS
 
 CELLS = ("lstm", "gru", "rnn")
@@ -33,7 +32,7 @@ def pretrained_kind(path: str) -> str:
 
 
 @dataclass(frozen=True)
-class SentimentConfig:
+class SentimentConfig(JobConfig):
     """Options of `rnnlab sentiment fit`: each field is the option `--field-name`, with this
     default and help (rnnlab.cli_common.config_options)."""
 
@@ -47,89 +46,58 @@ class SentimentConfig:
     label_col: str = option("label", "Label column (strings or ints, 2+ classes).", D)
     encoding: str = option("utf-8", "Encoding of the input files (e.g. cp1252).", D)
     test_size: float = option(0.2, "Held-out test fraction when the data has no test split "
-                              "(stratified).", D)
+                              "(stratified).", D, low=0.01, high=0.9)
     val_size: float = option(0.1, "Validation fraction of the training texts (early "
-                             "stopping).", D)
+                             "stopping).", D, low=0.01, high=0.5)
     train_examples: int | None = option(None, "Use only this many labelled training texts "
-                                        "(validation included).", D)
+                                        "(validation included).", D, low=4)
     tokenizer: str = option("word", "word | bpe (fitted on the training texts only).", D)
-    min_freq: int = option(2, "Occurrences a word needs to enter the vocabulary.", D)
+    min_freq: int = option(2, "Occurrences a word needs to enter the vocabulary.", D, low=1)
     max_vocab: int | None = option(30000, "Largest word vocabulary (0: no limit).", D,
-                                   zero_is_none=True)
-    bpe_vocab: int = option(8000, "Subword vocabulary size with --tokenizer bpe.", D)
-    max_len: int | None = option(400, "Tokens kept per text (0: all).", D, zero_is_none=True)
+                                   zero_is_none=True, low=3)
+    bpe_vocab: int = option(8000, "Subword vocabulary size with --tokenizer bpe.", D, low=100)
+    max_len: int | None = option(400, "Tokens kept per text (0: all).", D, zero_is_none=True, low=1)
     keep: str = option("head", "head | tail | both: the tokens a long text keeps.", D)
     # -- model ---------------------------------------------------------------------------
     model: str = option("lstm", "lstm | gru | rnn.", M)
-    embed: int = option(128, "Embedding width.", M)
-    hidden: int = option(128, "Hidden units per direction and layer.", M)
-    layers: int = option(1, "Stacked layers.", M)
+    embed: int = option(128, "Embedding width.", M, low=1)
+    hidden: int = option(128, "Hidden units per direction and layer.", M, low=1)
+    layers: int = option(1, "Stacked layers.", M, low=1)
     bidirectional: bool = option(True, "Read the text both ways.", M,
                                  flags=("--bidirectional/--unidirectional",))
     backward: bool = option(False, "Read every text last word first (with --unidirectional; a "
                             "--pretrained model takes its language model's direction).", M)
-    dropout: float = option(0.3, "Dropout between layers and before the classifier.", M)
-    embed_dropout: float = option(0.1, "Share of word types dropped per batch.", M)
-    input_dropout: float = option(0.1, "Dropout on the embedded words.", M)
-    weight_drop: float = option(0.0, "DropConnect on the hidden-to-hidden weights.", M)
+    dropout: float = option(0.3, "Dropout between layers and before the classifier.", M,
+                            low=0.0, high=0.95)
+    embed_dropout: float = option(0.1, "Share of word types dropped per batch.", M,
+                                  low=0.0, high=0.95)
+    input_dropout: float = option(0.1, "Dropout on the embedded words.", M, low=0.0, high=0.95)
+    weight_drop: float = option(0.0, "DropConnect on the hidden-to-hidden weights.", M,
+                                low=0.0, high=0.95)
     pooling: str = option("maxmean", "last | maxmean | concat (last + max + mean).", M)
-    head_hidden: int = option(0, "Units of a dense layer before the output (0: none).", M)
+    head_hidden: int = option(0, "Units of a dense layer before the output (0: none).", M, low=0)
     pretrained: str | None = option(None, "Run folder of `rnnlab lm pretrain` (start from its "
                                     "embedding and encoder) or of `rnnlab sentiment fit` (also "
                                     "its head when the classes match).", M)
     lr_decay: float = option(2.6, "With --pretrained: each lower layer group learns lr / this.",
-                             M)
+                             M, low=1.0)
     unfreeze: bool = option(True, "With --pretrained: unfreeze one more layer group per "
                             "epoch.", M)
     schedule: str = option("constant", SCHEDULE_HELP, "Training")
     # -- baselines -----------------------------------------------------------------------
     vader_threshold: float = option(0.0, "VADER compound >= this -> positive.", B)
-    tfidf_ngrams: int = option(2, "TF-IDF word n-grams 1..N.", B)
+    tfidf_ngrams: int = option(2, "TF-IDF word n-grams 1..N.", B, low=1, high=3)
     tfidf_c: float = option(4.0, "Logistic regression C (inverse regularisation).", B)
     train: TrainConfig = field(default_factory=lambda: TRAIN_DEFAULTS)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> SentimentConfig:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in values.items() if k in known}
-        train = TrainConfig(**values.pop("train", {}))
-        return cls(train=train, **values)
-
-    def replace(self, **changes: Any) -> SentimentConfig:
-        return replace(self, **changes)
-
     def validate(self) -> None:
         """Raise UserError for options that cannot work whatever the data."""
-        check_range(self.test_size, "--test-size", 0.01, 0.9)
-        check_range(self.val_size, "--val-size", 0.01, 0.5)
-        check_range(self.min_freq, "--min-freq", 1)
-        check_range(self.bpe_vocab, "--bpe-vocab", 100)
-        check_range(self.embed, "--embed", 1)
-        check_range(self.hidden, "--hidden", 1)
-        check_range(self.layers, "--layers", 1)
-        check_range(self.head_hidden, "--head-hidden", 0)
-        check_range(self.tfidf_ngrams, "--tfidf-ngrams", 1, 3)
-        check_range(self.lr_decay, "--lr-decay", 1.0)
-        for name in ("dropout", "embed_dropout", "input_dropout", "weight_drop"):
-            check_range(getattr(self, name), "--" + name.replace("_", "-"), 0.0, 0.95)
-        if self.max_vocab is not None:
-            check_range(self.max_vocab, "--max-vocab", 3)
-        if self.max_len is not None:
-            check_range(self.max_len, "--max-len", 1)
-        if self.train_examples is not None:
-            check_range(self.train_examples, "--train-examples", 4)
+        self.check_ranges()
         if self.tfidf_c <= 0:
             raise UserError(f"--tfidf-c must be > 0; got {self.tfidf_c}")
         choices = {"tokenizer": ("word", "bpe"), "keep": ("head", "tail", "both"),
                    "model": CELLS, "pooling": POOLINGS, "schedule": SCHEDULES}
-        for name, allowed in choices.items():
-            value = getattr(self, name)
-            if value not in allowed:
-                flag = "--" + name.replace("_", "-")
-                raise UserError(f"{flag} must be one of {', '.join(allowed)}; got {value!r}")
+        self.check_choices(choices)
         if not self.text_col or not self.label_col:
             raise UserError("--text-col and --label-col must name columns of the table")
         if self.pretrained is not None:
