@@ -136,11 +136,12 @@ class RunFolder:
         if resume and not path:
             raise UserError("--resume needs the --out folder of the interrupted run")
         final = Path(path) if path else default_run_dir(job)
-        check_writable(final, overwrite)
         run = cls(final, final.parent / f".{final.name}.partial-{os.getpid()}", job)
         if resume and not run.checkpoints.is_dir():
-            raise UserError(f"--resume: nothing to resume for --out {final} (no checkpoints in "
-                            f"{run.checkpoints}); run without --resume")
+            state = "it is a finished run" if final.exists() else "no run was interrupted there"
+            raise UserError(f"--resume: nothing to resume at --out {final} ({state}; no "
+                            f"checkpoints in {run.checkpoints}); run without --resume")
+        check_writable(final, overwrite)
         if not resume and run.checkpoints.exists():
             shutil.rmtree(run.checkpoints)  # an old interrupted run's: this is a fresh start
         if run.staging.exists():

@@ -120,6 +120,13 @@ class SupervisedModule(pl.LightningModule):
     def on_validation_epoch_end(self) -> None:
         self._log_epoch("val")
 
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """A resumed fit: the interrupted run made its modules' first-pass draws before its
+        checkpoint (whose random state is restored), so they must not draw again."""
+        for module in self.modules():
+            if hasattr(module, "skip_first_pass_draws"):
+                module.skip_first_pass_draws()
+
     def configure_optimizers(self) -> Any:
         return self.scheduled(torch.optim.Adam(self.parameters(), lr=self.lr,
                                                weight_decay=self.weight_decay))

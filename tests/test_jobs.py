@@ -20,16 +20,11 @@ from rnnlab import jobs
 from rnnlab.errors import UserError
 from rnnlab.estimator import NotFittedError
 from rnnlab.jobs import JOBS, Job, register, unregister
+from tests.toyjob import JOB
 
 TOYJOB = Path(__file__).parent / "toyjob"
 REPO = Path(__file__).parent.parent
-TOY = Job(
-    name="toy",
-    help="Learn the mean of a CSV column (a toy job that lives in tests/).",
-    cli="tests.toyjob.cli:app",
-    api="tests.toyjob.api:ToyModel",
-    model_file="toy.json",
-)
+TOY = JOB
 VALUES = [1.0, 2.0, 3.0, 6.0]  # mean 3.0, exact in binary floating point
 
 
@@ -86,7 +81,8 @@ def test_toy_job_needs_nothing_from_rnnlab_tasks():
                 continue
             assert not [n for n in names if n.startswith("rnnlab.tasks")], (path, names)
     # and at run time: importing the toy job's CLI and API loads no module of rnnlab.tasks
-    code = ("import sys, tests.toyjob.cli, tests.toyjob.api; "
+    code = ("import sys; from rnnlab.jobs import register; from tests.toyjob import JOB; "
+            "register(JOB); import tests.toyjob.cli, tests.toyjob.api; "
             "print(sorted(m for m in sys.modules if m.startswith('rnnlab.tasks')))")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                           text=True, timeout=120)

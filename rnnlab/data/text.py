@@ -297,11 +297,6 @@ class BucketBatchSampler(BatchSampler):
             result = [batch for batch in result if len(batch) == self.batch_size]
         return [result[i] for i in rng.permutation(len(result))]
 
-    def set_epoch(self, epoch: int) -> None:
-        """Lightning calls this before every epoch, so a resumed run shuffles as the
-        interrupted one would have."""
-        self.epoch = epoch
-
     def __iter__(self) -> Iterator[list[int]]:
         batches = self.batches(self.epoch)
         self.epoch += 1

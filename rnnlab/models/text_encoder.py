@@ -40,6 +40,10 @@ class TextEncoder(RecurrentEncoder):
         super().__init__(*args, **kwargs)
         self._drawn: set[int] = set()  # layers whose first training pass drew (see below)
 
+    def skip_first_pass_draws(self) -> None:
+        """Called when training resumes from a checkpoint made after the first pass."""
+        self._drawn.update(range(self.num_layers))
+
     def _draw_as_before(self, layer: int) -> None:
         """Draw from the global RNG what the first pass of earlier versions drew: they built a
         one-layer module per layer here (its initial weights came from the RNG). Drawing the

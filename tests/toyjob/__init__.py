@@ -4,3 +4,14 @@ It exists to prove that adding a job is one folder plus one `rnnlab.jobs.Job` en
 (`tests/test_jobs.py` registers it for the duration of a test). It imports nothing from
 `rnnlab.tasks`.
 """
+
+from rnnlab.jobs import Job
+
+# The toy job's one registry entry (tests/test_jobs.py registers it for its tests).
+JOB = Job(
+    name="toy",
+    help="Learn the mean of a CSV column (a toy job that lives in tests/).",
+    cli="tests.toyjob.cli:app",
+    api="tests.toyjob.api:ToyModel",
+    model_file="toy.json",
+)

@@ -5,15 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from rnnlab.cli_common import (
-    Opt,
-    config_from_options,
-    config_options,
-    new_app,
-    output_options,
-    run_options,
-    with_options,
-)
+from rnnlab.cli_common import JobCommands, Opt, output_options, run_options, with_options
 from rnnlab.console import console
 from rnnlab.errors import check_range
 from rnnlab.report import html
@@ -22,7 +14,8 @@ from rnnlab.runs import staged_run
 from tests.toyjob.api import ToyModel
 from tests.toyjob.config import ToyConfig
 
-app = new_app("Learn the mean of a CSV column (a toy job for the tests).", no_args_is_help=True)
+commands = JobCommands("toy", ToyConfig)  # the job's help comes from its registry entry
+app = commands.app
 
 
 class ToyResults(Results):
@@ -40,13 +33,13 @@ def evaluate(model: ToyModel) -> ToyResults:
 
 
 @app.command()
-@with_options(config_options(ToyConfig), output_options)
+@with_options(commands.options, output_options)
 def fit(**options: Any) -> None:
     """Learn `--scale` times the mean of `--column` and write a run folder.
 
     Example: rnnlab toy fit --data values.csv --column y --out runs/toy
     """
-    cfg = config_from_options(ToyConfig, dict(options))
+    cfg = commands.config(options)
     with staged_run(job="toy", **run_options(options)) as run:
         model = ToyModel(cfg).fit()
         results = evaluate(model)

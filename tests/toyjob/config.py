@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
-from rnnlab.config import option
+from rnnlab.config import JobConfig, option
 from rnnlab.errors import UserError
 
 
 @dataclass(frozen=True)
-class ToyConfig:
+class ToyConfig(JobConfig):
     """Options of `rnnlab toy fit` (each field is the option `--field-name`)."""
 
     data: str = option("", "CSV file to read.", "Data")
     column: str = option("value", "Numeric column whose mean is learned.", "Data")
     scale: float = option(1.0, "Multiply the learned mean by this (> 0).", "Model")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> ToyConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
 
     def validate(self) -> None:
         if not self.data:

@@ -299,10 +299,23 @@ class TextDataModule(pl.LightningDataModule):
         super().__init__()
         self.train, self.val, self.batch_size, self.seed = train, val, batch_size, seed
         self.repeats = passes_per_epoch(len(train), batch_size, min_steps)
+        self.epoch = 0  # the epoch the next training loader starts at (see load_state_dict)
+        self._sampler: BucketBatchSampler | None = None
 
     def train_dataloader(self) -> DataLoader:
-        return loader(self.train, self.batch_size, shuffle=True, seed=self.seed,
+        data = loader(self.train, self.batch_size, shuffle=True, seed=self.seed,
                       repeats=self.repeats)
+        self._sampler = data.batch_sampler
+        self._sampler.epoch = self.epoch
+        return data
+
+    def state_dict(self) -> dict[str, int]:
+        """The shuffle epoch the next training epoch uses (kept in checkpoints, so a resumed
+        run shuffles as the interrupted one would have)."""
+        return {"epoch": self._sampler.epoch if self._sampler is not None else self.epoch}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.epoch = int(state["epoch"])
 
     def val_dataloader(self) -> DataLoader:
         return loader(self.val, max(self.batch_size, 128))
