@@ -1,3 +1,3 @@
-from rnnlab.cli import console_main
+from rnnlab.entry import console_main
 
 console_main()

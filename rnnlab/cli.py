@@ -11,7 +11,7 @@ import typer
 
 from rnnlab import runs
 from rnnlab.cli_common import new_app
-from rnnlab.errors import UserError
+from rnnlab.errors import Terminated, UserError
 from rnnlab.jobs import JOBS
 
 try:  # typer >= 0.26 ships its own copy of click
@@ -53,8 +53,11 @@ def fetch(name: str = typer.Argument(help="A data set name from `rnnlab datasets
 
     Example: rnnlab datasets fetch monthly-car-sales
     """
-    from rnnlab.data.datasets import resolve_data
+    from rnnlab.data.datasets import DATASETS, resolve_data
 
+    if name not in DATASETS:
+        raise UserError(f"{name!r} is not a data set name; `rnnlab datasets` lists them (a file "
+                        "of your own needs no fetching: pass its path as --data)")
     print(resolve_data(name))
 
 
@@ -68,7 +71,7 @@ def build_app() -> typer.Typer:
     return app
 
 
-app = build_app()
+INTERRUPTED, TERMINATED = 130, 143  # the shell's codes for SIGINT and SIGTERM
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     args = [a for a in args if a != "--debug"]
     runs.set_command(shlex.join(["rnnlab", *args]))
     try:
-        build_app()(args=args, prog_name="rnnlab", standalone_mode=False)
-        return 0
+        code = build_app()(args=args, prog_name="rnnlab", standalone_mode=False)
+        if code == INTERRUPTED:  # typer turns Ctrl-C into a returned 130 in this mode
+            return stopped(INTERRUPTED)
+        return code if isinstance(code, int) else 0
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -92,8 +97,15 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        print("interrupted", file=sys.stderr)
-        return 130
+        return stopped(INTERRUPTED)
+    except Terminated:
+        return stopped(TERMINATED)
+    except SystemExit as exc:  # Lightning exits itself on Ctrl-C (1) and on SIGTERM (0)
+        if type(exc).__name__ == "SIGTERMException":
+            return stopped(TERMINATED)
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            return stopped(INTERRUPTED)
+        raise
     except Exception as exc:  # noqa: BLE001 - the one place internal failures are reported
         if debug:
             raise
@@ -104,9 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         runs.set_command(None)
 
 
+def stopped(code: int) -> int:
+    """One line for a run stopped by a signal; nothing half-written is left (staged runs)."""
+    print("interrupted" if code == INTERRUPTED else "terminated", file=sys.stderr)
+    return code
+
+
 def console_main() -> None:
-    sys.exit(main())
+    from rnnlab.entry import console_main as entry
 
-
-if __name__ == "__main__":
-    console_main()
+    entry()

@@ -14,7 +14,7 @@ import inspect
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import fields, is_dataclass
+from dataclasses import fields, is_dataclass, replace
 from typing import Annotated, Any, Literal
 
 import typer
@@ -113,8 +113,8 @@ def _parse(values: dict[str, Any], config_class: type, defaults: Any) -> dict[st
     result: dict[str, Any] = {}
     for f in fields(config_class):
         default = getattr(defaults, f.name)
-        if is_dataclass(default):
-            result[f.name] = type(default)(**_parse(values, type(default), default))
+        if is_dataclass(default):  # the nested TrainConfig: the job's defaults, then options
+            result[f.name] = replace(default, **_parse(values, type(default), default))
             continue
         if f.name not in values or "cli" not in f.metadata:
             continue

@@ -6,7 +6,7 @@ import typing
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any, Literal, Self
 
-from rnnlab.errors import UserError, check_range
+from rnnlab.errors import UserError, check_finite, check_range
 
 Device = Literal["cpu", "cuda", "auto"]
 SCHEDULES = ("constant", "slanted")  # learning-rate schedules (rnnlab.training)
@@ -64,7 +64,12 @@ class TrainConfig:
                             "float32).", "Training")
 
     def validate(self) -> None:
+        for name in ("max_time", "lr", "weight_decay", "clip"):
+            value = getattr(self, name)
+            if value is not None:
+                check_finite(value, "--" + name.replace("_", "-"))
         check_range(self.epochs, "--epochs", 1)
+        check_range(self.weight_decay, "--weight-decay", 0.0)
         check_range(self.batch_size, "--batch-size", 1)
         check_range(self.patience, "--patience", 1)
         check_range(self.devices, "--devices", 1)
@@ -104,9 +109,13 @@ class JobConfig:
         for f in fields(self):  # type: ignore[arg-type]
             cli = f.metadata.get("cli")
             value = getattr(self, f.name)
-            if cli is None or cli.low is None or value is None:
+            if cli is None or value is None or isinstance(value, bool):
                 continue
-            check_range(value, "--" + f.name.replace("_", "-"), cli.low, cli.high)
+            flag = "--" + f.name.replace("_", "-")
+            if isinstance(value, float):
+                check_finite(value, flag)
+            if cli.low is not None:
+                check_range(value, flag, cli.low, cli.high)
 
     def check_choices(self, choices: dict[str, tuple[str, ...]]) -> None:
         """UserError naming the option when a field is not one of its allowed values."""
@@ -117,17 +126,20 @@ class JobConfig:
                 raise UserError(f"{flag} must be one of {', '.join(allowed)}; got {value!r}")
 
 
-def _from_dict(cls: type, values: dict[str, Any]) -> Any:
+def _from_dict(cls: type, values: dict[str, Any], defaults: Any = None) -> Any:
+    """`cls` from saved values; missing fields (and a nested config's missing fields) keep the
+    defaults of `defaults` (default: `cls()`), so a job's own training defaults survive."""
+    defaults = cls() if defaults is None else defaults
     hints = typing.get_type_hints(cls)
     kept = {}
     for f in fields(cls):
         if f.name not in values:
             continue
-        value, hint = values[f.name], hints[f.name]
-        if isinstance(hint, type) and is_dataclass(hint) and isinstance(value, dict):
-            value = _from_dict(hint, value)
-        elif value is not None and tuple in (typing.get_origin(hint),
-                                             *map(typing.get_origin, typing.get_args(hint))):
-            value = tuple(value)
+        value, hint, default = values[f.name], hints[f.name], getattr(defaults, f.name)
+        if is_dataclass(default) and isinstance(value, dict):
+            value = _from_dict(type(default), value, default)
+        elif tuple in (typing.get_origin(hint), *map(typing.get_origin, typing.get_args(hint))):
+            optional = type(None) in typing.get_args(hint)
+            value = tuple(value) if value is not None else (None if optional else ())
         kept[f.name] = value
-    return cls(**kept)
+    return replace(defaults, **kept)

@@ -65,11 +65,11 @@ def get_job(name: str) -> Job:
 
 
 def job_of_api(api_class: type) -> Job:
-    """The registered job whose API class is `api_class` (its "module:attr" name, or the
-    object it names, so a re-exported name works too)."""
+    """The registered job whose API class is `api_class` or one of its bases (matched by the
+    "module:attr" name, or by the object it names, so a re-exported name works too)."""
     spec = f"{api_class.__module__}:{api_class.__qualname__}"
     for job in JOBS.values():
-        if job.api == spec or job.api_class() is api_class:
+        if job.api == spec or issubclass(api_class, job.api_class()):
             return job
     raise TypeError(f"{spec} is not the API class of a registered job: register its job in "
                     "rnnlab.jobs before saving")

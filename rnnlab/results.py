@@ -29,7 +29,7 @@ class Results:
     columns: ClassVar[tuple[str, ...]] = ()  # metric columns of report.html
     terminal_columns: ClassVar[tuple[str, ...] | None] = None  # narrower console table
 
-    def print(self, title: str) -> None:
+    def show(self, title: str) -> None:
         """The console table (networks first, the best row highlighted) and the verdict."""
         print_metrics(self.metrics, self.terminal_columns or self.columns, title, self.best,
                       self.networks, self.notes)
@@ -48,10 +48,12 @@ class Results:
 
 
 def rank(metrics: dict[str, dict[str, float]], networks: Sequence[str],
-         key: str | tuple[str, ...], higher_is_better: bool = False) -> tuple[str, str, str]:
+         key: str | tuple[str, ...], higher_is_better: bool = False
+         ) -> tuple[str | None, str | None, str | None]:
     """(best model, best network, best baseline) by `metrics[name][key]` (a tuple of keys:
-    later ones break ties); models without finite values are left out, and ties keep the
-    earlier row (networks come first). ValueError when no network or no baseline is left."""
+    later ones break ties); models without finite values are left out (None when no network,
+    or no baseline, has one: a diverged network or a failed baseline is never "best"), and
+    ties keep the earlier row (networks come first)."""
     keys = (key,) if isinstance(key, str) else key
     sign = -1.0 if higher_is_better else 1.0
 
@@ -64,7 +66,22 @@ def rank(metrics: dict[str, dict[str, float]], networks: Sequence[str],
     scores = {name: s for name in metrics if (s := score(name)) is not None}
     nets = [n for n in scores if n in networks]
     baselines = [n for n in scores if n not in networks]
-    if not nets or not baselines:
-        raise ValueError(f"no network and baseline both have {'/'.join(keys)}")
-    return (min(scores, key=scores.get), min(nets, key=scores.get),
-            min(baselines, key=scores.get))
+
+    def pick(names: list[str]) -> str | None:
+        return min(names, key=scores.get) if names else None
+
+    return pick(list(scores)), pick(nets), pick(baselines)
+
+
+def unranked(networks: Sequence[str], network: str | None, baseline: str | None,
+             label: str) -> str | None:
+    """The verdict when the network or every baseline has no finite `label` (None when both
+    can be compared), so a diverged model is said to have failed, never ranked."""
+    if network is not None and baseline is not None:
+        return None
+    if network is None and baseline is None:
+        return f"no model has a finite {label}: nothing can be compared."
+    if network is None:
+        return (f"{', '.join(networks)} has no finite {label} (training diverged or failed); "
+                f"the best baseline is {baseline}.")
+    return f"no baseline has a finite {label}; {network} cannot be compared with one."

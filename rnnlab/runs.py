@@ -7,14 +7,19 @@ only replaced with `--overwrite`. Every file is written to a temporary name and 
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import importlib.metadata
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
+import signal
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -142,6 +147,7 @@ class RunFolder:
             raise UserError(f"--resume: nothing to resume at --out {final} ({state}; no "
                             f"checkpoints in {run.checkpoints}); run without --resume")
         check_writable(final, overwrite)
+        sweep_leftovers(final.parent)
         if not resume and run.checkpoints.exists():
             shutil.rmtree(run.checkpoints)  # an old interrupted run's: this is a fresh start
         if run.staging.exists():
@@ -158,6 +164,25 @@ class RunFolder:
     def checkpoints(self) -> Path:
         """Training checkpoints of this run (kept while it is unfinished, for --resume)."""
         return self.path.parent / f".{self.path.name}.checkpoints"
+
+    def check_options(self, options: dict[str, Any], resume: bool) -> None:
+        """Keep the run's options beside its checkpoints; on --resume, refuse options that
+        differ from the interrupted run's (other shapes would not load, other rates or seeds
+        would silently continue a different run). Progress display options may differ."""
+        saved = self.checkpoints / "options.json"
+        current = _comparable(to_jsonable(options))
+        if resume and saved.is_file():
+            before = _comparable(json.loads(saved.read_text(encoding="utf-8")))
+            changed = sorted(key for key in before.keys() | current.keys()
+                             if before.get(key) != current.get(key))
+            if changed:
+                shown = ", ".join(f"{key} {before.get(key)!r} -> {current.get(key)!r}"
+                                  for key in changed[:3])
+                raise UserError(f"--resume with other options than the interrupted run ({shown}"
+                                "); give the same options, or drop --resume to start afresh")
+            return
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(saved, json.dumps(current))
 
     def file(self, relative: str) -> Path:
         target = self.root / relative
@@ -192,12 +217,17 @@ class RunFolder:
         return self.write_yaml("config.yaml", record)
 
     def commit(self) -> Path:
-        """Move the finished run into place (replacing an old run only when allowed earlier)."""
+        """Move the finished run into place (replacing an old run only when allowed earlier).
+        The old run is moved aside before the new one is renamed in and deleted after, with
+        Ctrl-C / SIGTERM held back meanwhile: at every moment one complete run exists."""
         assert self.staging is not None, "run folder already committed"
-        if self.path.exists():
-            shutil.rmtree(self.path)
-        os.replace(self.staging, self.path)
+        aside = self.path.parent / f".{self.path.name}.old-{os.getpid()}"
+        with _signals_held():
+            if self.path.exists():
+                os.replace(self.path, aside)
+            os.replace(self.staging, self.path)
         self.staging = None
+        shutil.rmtree(aside, ignore_errors=True)
         shutil.rmtree(self.checkpoints, ignore_errors=True)
         return self.path
 
@@ -206,38 +236,23 @@ class RunFolder:
             shutil.rmtree(self.staging, ignore_errors=True)
         self.staging = None
 
-    # -- reading ---------------------------------------------------------------------------
-    @classmethod
-    def load(cls, path: str | Path) -> RunFolder:
-        path = Path(path)
-        if not (path / "config.yaml").is_file() or not (path / "model").is_dir():
-            raise UserError(
-                f"{path} is not a run folder (no config.yaml and model/); "
-                "give the --out folder of a finished `fit`"
-            )
-        return cls(path)
-
-    def read_yaml(self, relative: str = "config.yaml") -> dict:
-        with open(self.root / relative, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-
-    def read_json(self, relative: str) -> Any:
-        with open(self.root / relative, encoding="utf-8") as handle:
-            return json.load(handle)
-
 
 @contextmanager
 def staged_run(out: str | Path | None, job: str, overwrite: bool = False,
-               resume: bool = False) -> Iterator[RunFolder]:
+               resume: bool = False, options: dict[str, Any] | None = None
+               ) -> Iterator[RunFolder]:
     """The one way a run is written: files go to a staging folder that is renamed into place
     when the block ends normally and removed when it raises (an interrupted run leaves no
-    half-written folder; its checkpoints stay for --resume). DDP worker processes get a run
-    whose `writes` is False: they train (with the same checkpoint folder) but write nothing.
-    `run.discard()` inside the block abandons the run."""
+    half-written folder; its checkpoints stay for --resume). `options` (the run's config as a
+    dict) are kept with the checkpoints, and --resume refuses other options. DDP worker
+    processes get a run whose `writes` is False: they train (with the same checkpoint
+    settings) but write nothing. `run.discard()` inside the block abandons the run."""
     if not is_global_zero():
-        yield RunFolder(Path(out) if out else default_run_dir(job), None, job)
+        yield RunFolder(_worker_path(out, job), None, job)
         return
     run = RunFolder.create(out, job, overwrite, resume)
+    if options is not None:
+        run.check_options(options, resume)
     try:
         yield run
     except BaseException:
@@ -247,9 +262,146 @@ def staged_run(out: str | Path | None, job: str, overwrite: bool = False,
         run.commit()
 
 
+def _worker_path(out: str | Path | None, job: str) -> Path:
+    """Where a DDP worker keeps its (unused: rank 0's folder is broadcast) checkpoint folder:
+    beside the run when --out is known, else in a temporary folder swept once it is dead."""
+    if out:
+        return Path(out)
+    return Path(tempfile.gettempdir()) / f"rnnlab-ckpt-{os.getpid()}-worker" / job
+
+
+# What a run folder may hold: anything else in a folder means it is not (only) a run, and
+# --overwrite must not delete it.
+RUN_ENTRIES = {"config.yaml", "metrics.json", "model", "plots", "report.html", "forecast.csv",
+               "predictions.csv", "label_curve.csv", "anomalies"}
+
+
 def check_writable(path: Path, overwrite: bool) -> None:
-    """Refuse to replace a non-empty folder or a file unless `overwrite` is set."""
+    """Refuse to write a run over a file or a non-empty folder unless `overwrite` is set, and
+    even then unless that folder is an rnnlab run (config.yaml naming a job, nothing else
+    unknown inside); never the working folder, one of its parents, the home folder or a root."""
     if path.exists() and not path.is_dir():
         raise UserError(f"--out {path} is a file; give a folder name")
-    if path.is_dir() and any(path.iterdir()) and not overwrite:
+    if not path.is_dir() or not any(path.iterdir()):
+        return
+    if not overwrite:
         raise UserError(f"--out {path} already exists; choose another folder or pass --overwrite")
+    check_not_precious(path, "--out")
+    found = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir())
+    unknown = [name for name in found if name.rstrip("/") not in RUN_ENTRIES]
+    if unknown or "config.yaml" not in found or _job_of(path / "config.yaml") is None:
+        shown = ", ".join((unknown or found)[:5]) + (" ..." if len(unknown or found) > 5 else "")
+        raise UserError(f"--out {path} is not an rnnlab run (it holds {shown}); --overwrite only "
+                        "replaces run folders: choose another --out")
+
+
+def check_output_file(path: Path, overwrite: bool, option: str = "--out") -> None:
+    """A single output file the user named: refused when it exists (without `overwrite`), is a
+    folder, or its folder is a file."""
+    if path.is_dir():
+        raise UserError(f"{option} {path} is a folder; give a file name")
+    if path.exists() and not overwrite:
+        raise UserError(f"{option} {path} already exists; choose another name or --overwrite")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise UserError(f"{option} {path}: {path.parent} is a file, not a folder")
+
+
+def check_output_folder(path: Path, overwrite: bool, expected: tuple[str, ...],
+                        option: str = "--out") -> None:
+    """A folder a command fills with its own files (glob patterns `expected`): it may be
+    replaced with `overwrite` only when it holds nothing else."""
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{option} {path} is a file; give a folder name")
+    if not path.is_dir() or not any(path.iterdir()):
+        return
+    if not overwrite:
+        raise UserError(f"{option} {path} already exists; choose another folder or pass "
+                        "--overwrite")
+    check_not_precious(path, option)
+    unknown = sorted(p.name for p in path.iterdir()
+                     if not any(fnmatch.fnmatch(p.name, pattern) for pattern in expected))
+    if unknown:
+        raise UserError(f"{option} {path} holds other files ({', '.join(unknown[:5])}); "
+                        "--overwrite only replaces this command's own output: choose another "
+                        f"{option}")
+
+
+def check_not_precious(path: Path, option: str) -> None:
+    """UserError when `path` is the working folder, one of its parents, the home folder or a
+    filesystem root: no option may replace those."""
+    resolved = path.resolve()
+    cwd = Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents or resolved == Path.home().resolve() \
+            or resolved.parent == resolved:
+        raise UserError(f"{option} {path} is the working folder, one of its parents, the home "
+                        "folder or a filesystem root; rnnlab never replaces those: give a new "
+                        "folder name")
+
+
+def _job_of(config: Path) -> str | None:
+    try:
+        record = yaml.safe_load(config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    job = record.get("job") if isinstance(record, dict) else None
+    return job if isinstance(job, str) else None
+
+
+# -- leftovers of killed processes -------------------------------------------------------------
+_FREE_ON_RESUME = {"quiet", "max_time", "device"}  # may differ between a run and its resume
+
+
+def _comparable(options: Any, prefix: str = "") -> dict[str, Any]:
+    """Flat {"train.lr": 0.001, ...} without the options a resume may change."""
+    flat: dict[str, Any] = {}
+    for key, value in (options.items() if isinstance(options, dict) else ()):
+        if isinstance(value, dict):
+            flat.update(_comparable(value, f"{prefix}{key}."))
+        elif key not in _FREE_ON_RESUME:
+            flat[prefix + key] = value
+    return flat
+
+
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>partial|old)-(?P<pid>\d+)$")
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def sweep_leftovers(folder: Path) -> None:
+    """Remove what runs killed with SIGKILL left in `folder`: their staging folders
+    (`.<run>.partial-<pid>`) and, when a kill came in the middle of replacing a run, put the
+    old run (`.<run>.old-<pid>`) back if the new one never arrived. Folders of processes
+    still running are left alone."""
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        match = _LEFTOVER.match(entry.name)
+        if not match or not entry.is_dir() or process_alive(int(match["pid"])):
+            continue
+        target = folder / match["name"]
+        if match["kind"] == "old" and not target.exists():
+            os.replace(entry, target)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Delay SIGINT / SIGTERM for the duration of the block (main thread only)."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -125,6 +125,9 @@ def describe(path: Path) -> dict[str, Any]:
             variants = sorted(p.parent.name for p in candidate.glob(f"*/{job.model_file}"))
             if variants and candidate.name == "model":
                 return {"job": job.name, "dir": candidate, "variants": variants}
+    if (path / "config.yaml").is_file() and (path / "metrics.json").is_file():
+        raise UserError(f"{path} is a run without a saved model (a backtest or label-curve "
+                        "run): there is nothing to load; give the --out folder of a `fit`")
     raise UserError(f"{path} is not a run folder: it holds {_contents(path)}, not model/"
                     f"{MANIFEST}; give the --out folder of a finished `rnnlab <job> fit`")
 
@@ -166,16 +169,14 @@ def load_run(path: str | Path | list[str | Path], variant: str | None = None) ->
     from rnnlab.jobs import get_job
 
     if isinstance(path, list | tuple):
-        members = [load_run(p) for p in path]
-        job = get_job(describe(Path(path[0]))["job"])
-        ensemble = job.ensemble_class()
-        if ensemble is None:
-            raise UserError(f"{job.name} runs cannot be combined into an ensemble")
-        return members[0] if len(members) == 1 else ensemble(members, [str(p) for p in path])
+        return _load_ensemble([Path(p) for p in path])
     path = Path(path)
     found = describe(path)
     api = get_job(found["job"]).api_class()
     if not found["variants"]:
+        if variant is not None:
+            raise UserError(f"{path} holds one model, not a `compare` run's variants; "
+                            f"leave out variant={variant!r}")
         return api.load(found["dir"])
     if variant is not None:
         if variant not in found["variants"]:
@@ -183,3 +184,21 @@ def load_run(path: str | Path | list[str | Path], variant: str | None = None) ->
                             f"{', '.join(found['variants'])}")
         return api.load(found["dir"] / variant)
     return {name: api.load(found["dir"] / name) for name in found["variants"]}
+
+
+def _load_ensemble(paths: list[Path]) -> Any:
+    """Several runs of one job that has ensembles, as that job's ensemble object."""
+    from rnnlab.jobs import get_job
+
+    if not paths:
+        raise UserError("no run folders given: an ensemble needs at least one run")
+    jobs = [describe(p)["job"] for p in paths]
+    if len(set(jobs)) > 1:
+        raise UserError(f"an ensemble needs runs of one job; got {', '.join(sorted(set(jobs)))} "
+                        f"runs ({', '.join(map(str, paths))})")
+    job = get_job(jobs[0])
+    ensemble = job.ensemble_class()
+    if ensemble is None:
+        raise UserError(f"{job.name} runs cannot be combined into an ensemble")
+    members = [job.api_class().load(p) for p in paths]
+    return members[0] if len(members) == 1 else ensemble(members, [str(p) for p in paths])

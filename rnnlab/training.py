@@ -13,10 +13,9 @@ import inspect
 import json
 import logging
 import math
-import random
+import os
 import shutil
 import tempfile
-import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -25,14 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
-import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_only
 
+from rnnlab.callbacks import History, ResumeState
 from rnnlab.config import SCHEDULES, TrainConfig
 from rnnlab.errors import UserError
-from rnnlab.runs import atomic_write_text
+from rnnlab.runs import atomic_write_text, process_alive
 
 for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -144,118 +143,6 @@ class SupervisedModule(pl.LightningModule):
                 "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
 
-def _logged(trainer: pl.Trainer) -> dict[str, float]:
-    return {k: float(v) for k, v in trainer.callback_metrics.items()}
-
-
-class History(Callback):
-    """Records every epoch's logged metrics (train_loss, val_loss, ...) for plots and JSON.
-
-    An epoch's row is opened when its validation ends. The module logs its training loss in
-    its own `on_train_epoch_end`, which Lightning calls after this callback's, so the row is
-    completed from the logged metrics later: when a checkpoint saves this callback's state,
-    when the next epoch starts and when training ends. The rows are part of the checkpointed
-    state, so a resumed fit keeps the epochs trained before the interruption.
-    """
-
-    def __init__(self) -> None:
-        self.epochs: list[dict[str, float]] = []
-        self._trainer: pl.Trainer | None = None
-
-    def setup(self, trainer: pl.Trainer, module: pl.LightningModule, stage: str) -> None:
-        self._trainer = trainer
-
-    def _complete_last_row(self, trainer: pl.Trainer | None) -> None:
-        if self.epochs and trainer is not None:
-            self.epochs[-1].update(_logged(trainer))
-
-    def on_validation_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-        if trainer.sanity_checking:
-            return
-        self.epochs.append({"epoch": trainer.current_epoch, **_logged(trainer)})
-
-    def on_train_epoch_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-        self._complete_last_row(trainer)
-
-    def on_train_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-        self._complete_last_row(trainer)
-
-    def state_dict(self) -> dict[str, Any]:
-        self._complete_last_row(self._trainer)  # saved after the module's on_train_epoch_end
-        return {"epochs": [dict(row) for row in self.epochs]}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.epochs = [dict(row) for row in state_dict["epochs"]]
-
-
-def _random_states() -> dict[str, Any]:
-    """The Python, numpy and torch (and initialised CUDA) generator states, as plain types and
-    tensors that `torch.load(..., weights_only=True)` reads back."""
-    kind, keys, position, has_gauss, gauss = np.random.get_state()
-    states: dict[str, Any] = {
-        "python": random.getstate(),
-        "numpy": [kind, keys.tolist(), int(position), int(has_gauss), float(gauss)],
-        "torch": torch.get_rng_state(),
-    }
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        states["cuda"] = torch.cuda.get_rng_state_all()
-    return states
-
-
-def _set_random_states(states: dict[str, Any]) -> None:
-    """Restore generator states taken by `_random_states`."""
-    version, internal, gauss_next = states["python"]
-    random.setstate((version, tuple(internal), gauss_next))
-    kind, keys, position, has_gauss, gauss = states["numpy"]
-    np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), position, has_gauss, gauss))
-    torch.set_rng_state(states["torch"])
-    cuda = states.get("cuda")
-    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(cuda)
-
-
-class ResumeState(Callback):
-    """What Lightning's checkpoints leave out, kept in them so that a resumed fit continues
-    like an uninterrupted one: the random generators' states when the checkpoint is written,
-    whether training was told to stop (early stopping or `--max-time` in the checkpointed
-    epoch), and the seconds trained so far, so that the result's `seconds` covers the
-    interrupted part up to its last checkpoint too.
-
-    The generators are restored as soon as Lightning hands the state back, before it sets up
-    the training data: the first draw after a resume (the training loader's iterator, made
-    while setting up) is then the one that followed the checkpoint in the uninterrupted run
-    (the next epoch's iterator), and dropout masks and shuffles repeat exactly.
-    """
-
-    def __init__(self) -> None:
-        self.earlier_seconds = 0.0  # trained before this `fit` call
-        self._started = time.perf_counter()
-        self._trainer: pl.Trainer | None = None
-        self._stopped = False
-
-    def start_clock(self) -> None:
-        self._started = time.perf_counter()
-
-    def seconds(self) -> float:
-        """Seconds trained: earlier parts, then this `fit` call since `start_clock`."""
-        return self.earlier_seconds + time.perf_counter() - self._started
-
-    def setup(self, trainer: pl.Trainer, module: pl.LightningModule, stage: str) -> None:
-        self._trainer = trainer
-
-    def state_dict(self) -> dict[str, Any]:
-        stopped = bool(self._trainer is not None and self._trainer.should_stop)
-        return {"seconds": self.seconds(), "stopped": stopped, "random": _random_states()}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.earlier_seconds = float(state_dict["seconds"])
-        self._stopped = bool(state_dict["stopped"])
-        _set_random_states(state_dict["random"])
-
-    def on_train_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-        trainer.should_stop = trainer.should_stop or self._stopped
-
-
 def _accelerator(device: str) -> str:
     if device == "cuda":
         if not torch.cuda.is_available():
@@ -329,13 +216,34 @@ def _checkpoint_folder(checkpoints: Path | None, resume: bool) -> Iterator[Path]
     if checkpoints is None:
         if resume:
             raise ValueError("resume=True needs the checkpoints folder of the interrupted fit")
-        with tempfile.TemporaryDirectory(prefix="rnnlab-ckpt-") as folder:
+        _sweep_temporary_checkpoints()
+        with tempfile.TemporaryDirectory(prefix=f"rnnlab-ckpt-{os.getpid()}-") as folder:
             yield Path(folder)
         return
     if not resume and rank_zero_only.rank == 0 and checkpoints.exists():
         shutil.rmtree(checkpoints)  # DDP workers start later: only the first process clears
     checkpoints.mkdir(parents=True, exist_ok=True)
     yield checkpoints
+
+
+def _sweep_temporary_checkpoints() -> None:
+    """Remove the temporary checkpoint folders of fits killed with SIGKILL (their process is
+    gone, so nothing else would ever delete them)."""
+    for folder in Path(tempfile.gettempdir()).glob("rnnlab-ckpt-*-*"):
+        pid = folder.name.split("-")[2]
+        if pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_checkpoint(path: Path) -> None:
+    """UserError when a checkpoint to resume from is truncated, replaced or holds anything but
+    plain values and tensors (it is read with weights_only=True: nothing is unpickled)."""
+    try:
+        torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to read it means it is damaged
+        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"--resume: the checkpoint {path} is damaged ({reason}); drop --resume "
+                        "to train afresh") from None
 
 
 def _load_weights(module: pl.LightningModule, checkpoint: Path) -> None:
@@ -360,10 +268,17 @@ def _save_done(folder: Path, result: FitResult, weights: str) -> None:
 
 def _finished_fit(module: pl.LightningModule, folder: Path) -> FitResult:
     """A completed fit's result from done.json; its weights are loaded into `module`."""
-    fields = json.loads((folder / DONE_FILE).read_text(encoding="utf-8"))
-    _load_weights(module, folder / fields.pop("weights"))
+    try:
+        fields = json.loads((folder / DONE_FILE).read_text(encoding="utf-8"))
+        weights = folder / fields.pop("weights")
+        _check_checkpoint(weights)
+        _load_weights(module, weights)
+        result = FitResult(**fields, is_global_zero=rank_zero_only.rank == 0)
+    except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:
+        raise UserError(f"--resume: {folder / DONE_FILE} is damaged ({exc}); drop --resume to "
+                        "train afresh") from None
     module.cpu().eval()
-    return FitResult(**fields, is_global_zero=rank_zero_only.rank == 0)
+    return result
 
 
 def fit_module(
@@ -418,11 +333,13 @@ def _train(module: SupervisedModule, datamodule: pl.LightningDataModule, cfg: Tr
         trainer_clips=module.automatic_optimization, save_last=persistent,
     )
     last = folder / LAST_CHECKPOINT
+    resume_from = last if resume and last.is_file() else None
+    if resume_from is not None:
+        _check_checkpoint(resume_from)
     state.start_clock()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*exists and is not empty.*")  # resuming
-        trainer.fit(module, datamodule=datamodule, **_LOAD_WEIGHTS_ONLY,
-                    ckpt_path=last if resume and last.is_file() else None)
+        trainer.fit(module, datamodule=datamodule, **_LOAD_WEIGHTS_ONLY, ckpt_path=resume_from)
     seconds = state.seconds()
     best = Path(checkpoint.best_model_path) if checkpoint and checkpoint.best_model_path else None
     weights = last  # no monitor, or nothing scored: the final weights

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from rnnlab.cli_common import config_from_options, split_list
 from rnnlab.errors import UserError
-from tests.conftest import run_process
+from tests.conftest import FAST_FIT, run_process, seasonal_frame
 
 FORECAST_COMMANDS = ["fit", "compare", "backtest", "predict", "evaluate", "anomalies"]
 
@@ -177,3 +179,37 @@ def test_split_list():
     assert split_list("1,7", "--lags", int) == (1, 7)
     with pytest.raises(UserError, match=r"--lags takes a comma-separated list; got '1,x'"):
         split_list("1,x", "--lags", int)
+
+
+# -- interruptions end in one line and the shell's exit code -----------------------------------
+
+
+@pytest.mark.parametrize(("raised", "code", "line"), [
+    (KeyboardInterrupt, 130, "interrupted"),
+    ("lightning-ctrl-c", 130, "interrupted"),
+    ("lightning-sigterm", 143, "terminated"),
+])
+def test_an_interruption_while_the_run_is_written_is_reported(cli, monkeypatch, tmp_path,
+                                                              raised, code, line):
+    """Ctrl-C (typer returns 130 for it), Lightning's own sys.exit(1) after a Ctrl-C and its
+    SIGTERMException (a SystemExit with code 0) are all reported as what they are."""
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+    from rnnlab.runs import RunFolder
+
+    def interrupted(self, relative, obj):
+        if raised == "lightning-ctrl-c":
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                sys.exit(1)
+        raise SIGTERMException if raised == "lightning-sigterm" else raised
+
+    monkeypatch.setattr(RunFolder, "write_json", interrupted)
+    data = tmp_path / "series.csv"
+    seasonal_frame().to_csv(data, index=False)
+    result = cli(["forecast", "fit", "--data", data, "--time-col", "date", "--target", "value",
+                  "--lookback", "14", "--horizon", "3", "--out", tmp_path / "run", *FAST_FIT])
+    assert (result.code, result.err_lines) == (code, [line])
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [".run.checkpoints", "series.csv"]  # no run; checkpoints kept for --resume

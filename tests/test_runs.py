@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,15 +121,97 @@ def test_create_refuses_a_file(tmp_path):
         RunFolder.create(target, "forecast", overwrite=True)
 
 
+def _old_run(final):
+    (final / "model").mkdir(parents=True)
+    (final / "config.yaml").write_text("job: forecast\n")
+    (final / "metrics.json").write_text('{"old": true}')
+
+
 def test_overwrite_replaces_the_old_run_only_at_commit(tmp_path):
     final = tmp_path / "run"
-    final.mkdir()
-    (final / "old.txt").write_text("old")
+    _old_run(final)
     run = RunFolder.create(final, "forecast", overwrite=True)
     run.write_text("new.txt", "new")
-    assert (final / "old.txt").read_text() == "old"  # untouched until the run is complete
+    assert (final / "metrics.json").read_text() == '{"old": true}'  # untouched until complete
     run.commit()
     assert os.listdir(final) == ["new.txt"]
+    assert os.listdir(tmp_path) == ["run"]  # the old run moved aside is gone too
+
+
+@pytest.mark.parametrize("content", [["series.csv"], ["notes.txt", "config.yaml"],
+                                     ["config.yaml"]])
+def test_overwrite_never_deletes_a_folder_that_is_not_a_run(tmp_path, content):
+    """`--out mydata --overwrite` where mydata holds the user's data: refused, nothing lost."""
+    final = tmp_path / "mydata"
+    final.mkdir()
+    for name in content:
+        (final / name).write_text("the user's" if name != "config.yaml" else "other: tool\n")
+    before = {p.name: p.read_bytes() for p in final.iterdir()}
+    with pytest.raises(UserError, match=r"--out .*mydata is not an rnnlab run \(it holds "
+                                        r".*\); --overwrite only replaces run folders"):
+        RunFolder.create(final, "forecast", overwrite=True)
+    assert {p.name: p.read_bytes() for p in final.iterdir()} == before
+    assert os.listdir(tmp_path) == ["mydata"]
+
+
+def test_overwrite_refuses_a_run_with_unknown_files_inside(tmp_path):
+    final = tmp_path / "run"
+    _old_run(final)
+    (final / "my-notes.md").write_text("keep me")
+    with pytest.raises(UserError, match=r"it holds my-notes.md\)"):
+        RunFolder.create(final, "forecast", overwrite=True)
+    assert (final / "my-notes.md").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("where", ["cwd", "parent", "home", "root"])
+def test_overwrite_never_replaces_the_working_folder_its_parents_home_or_root(
+        tmp_path, monkeypatch, where):
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    _old_run(work)  # even when it looks like a run
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("HOME", str(tmp_path / "a"))
+    target = {"cwd": Path("."), "parent": Path(".."), "home": Path.home(),
+              "root": Path("/")}[where]
+    with pytest.raises(UserError, match="rnnlab never replaces those"):
+        runs.check_not_precious(target, "--out")
+    if where == "cwd":
+        with pytest.raises(UserError, match="the working folder"):
+            RunFolder.create(target, "forecast", overwrite=True)
+        assert (work / "config.yaml").is_file()
+
+
+def test_staging_of_a_killed_run_is_swept_by_the_next_run(tmp_path):
+    dead = _dead_pid()
+    leftover = tmp_path / f".old-run.partial-{dead}"
+    (leftover / "model").mkdir(parents=True)
+    alive = tmp_path / f".busy.partial-{os.getpid()}"
+    alive.mkdir()
+    run = RunFolder.create(tmp_path / "next", "forecast")
+    run.commit()
+    assert not leftover.exists()
+    assert alive.exists()  # a running process's staging folder is not touched
+
+
+def test_a_kill_while_replacing_a_run_gives_the_old_run_back(tmp_path):
+    """Killed between moving the old run aside and moving the new one in: the next run that
+    writes there restores the old run instead of deleting it."""
+    dead = _dead_pid()
+    aside = tmp_path / f".run.old-{dead}"
+    _old_run(aside)
+    RunFolder.create(tmp_path / "other", "forecast").discard()
+    assert (tmp_path / "run" / "metrics.json").read_text() == '{"old": true}'
+    assert not aside.exists()
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    return int(done.stdout)
 
 
 def test_discard_leaves_nothing(tmp_path):
@@ -160,35 +243,19 @@ def test_write_config_records_command_versions_and_data_hash(tmp_path):
     assert record["versions"]["torch"] and "pytest" in record["command"]
 
 
-# -- reading back --------------------------------------------------------------------------
+# -- resuming with the same options ------------------------------------------------------
 
 
-def test_load_reads_a_committed_run(tmp_path):
+def test_resume_refuses_other_options_and_accepts_display_ones(tmp_path):
+    options = {"hidden": 8, "train": {"lr": 0.01, "quiet": False}}
     run = RunFolder.create(tmp_path / "run", "forecast")
-    run.write_yaml("config.yaml", {"job": "forecast"})
-    run.write_json("metrics.json", {"best": "lstm"})
-    run.write_text("model/forecaster.json", "{}")
-    run.commit()
-    loaded = RunFolder.load(tmp_path / "run")
-    assert loaded.read_yaml() == {"job": "forecast"}
-    assert loaded.read_json("metrics.json") == {"best": "lstm"}
-
-
-@pytest.mark.parametrize("content", [None, "config-only", "model-only"])
-def test_load_of_a_non_run_folder_is_a_user_error(tmp_path, content):
-    folder = tmp_path / "somewhere"
-    folder.mkdir()
-    if content == "config-only":
-        (folder / "config.yaml").write_text("job: forecast\n")
-    elif content == "model-only":
-        (folder / "model").mkdir()
-    with pytest.raises(UserError, match=r"somewhere is not a run folder"):
-        RunFolder.load(folder)
-
-
-def test_load_of_a_missing_folder_is_a_user_error(tmp_path):
-    with pytest.raises(UserError, match="is not a run folder"):
-        RunFolder.load(tmp_path / "nothing")
+    run.check_options(options, resume=False)
+    run.discard()  # interrupted: the checkpoints (and the options) stay
+    again = RunFolder.create(tmp_path / "run", "forecast", resume=True)
+    again.check_options({"hidden": 8, "train": {"lr": 0.01, "quiet": True}}, resume=True)
+    with pytest.raises(UserError, match=r"--resume with other options than the interrupted "
+                                        r"run \(hidden 8 -> 16, train.lr 0.01 -> 0.1\)"):
+        again.check_options({"hidden": 16, "train": {"lr": 0.1, "quiet": False}}, resume=True)
 
 
 # -- which process writes ------------------------------------------------------------------

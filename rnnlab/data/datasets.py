@@ -65,7 +65,11 @@ DATASETS = {d.name: d for d in [
 
 def cache_dir() -> Path:
     """Where downloads are kept: $RNNLAB_CACHE, else ~/.cache/rnnlab."""
-    return Path(os.environ.get("RNNLAB_CACHE", Path.home() / ".cache" / "rnnlab"))
+    folder = Path(os.environ.get("RNNLAB_CACHE", Path.home() / ".cache" / "rnnlab"))
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"the download cache {folder} is a file, not a folder; set RNNLAB_CACHE "
+                        "to a folder")
+    return folder
 
 
 def bundled_path(filename: str) -> Path:
@@ -74,6 +78,9 @@ def bundled_path(filename: str) -> Path:
 
 def resolve_data(name_or_path: str | Path) -> Path:
     """A local file for a path, a bundled name or a downloadable name."""
+    if not str(name_or_path).strip():
+        raise UserError("no data given: pass a file path or a data set name (`rnnlab datasets` "
+                        "lists the names)")
     path = Path(name_or_path)
     if path.exists() or str(name_or_path) not in DATASETS:
         if not path.exists():

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch.utils.data import BatchSampler
 
+from rnnlab.errors import UserError
+
 PAD, UNK, EOS = "<pad>", "<unk>", "<eos>"
 PAD_ID, UNK_ID = 0, 1
 
@@ -56,6 +58,17 @@ def clean_text(text: str) -> str:
     text = html.unescape(text)
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     return _SPACE.sub(" ", text).strip()
+
+
+def is_blank(text: str) -> bool:
+    """True when `clean_text(text)` is empty (only whitespace, HTML tags and line breaks, blank
+    entities): the text has no tokens. Cheaper than cleaning it.
+
+    >>> is_blank(" <br /><p> &nbsp;</p> "), is_blank("<br />ok")
+    (True, False)
+    """
+    text = _TAG.sub(" ", _BREAK.sub(" ", text))
+    return not (html.unescape(text) if "&" in text else text).strip()
 
 
 def word_tokens(text: str, lowercase: bool = True) -> list[str]:
@@ -96,11 +109,15 @@ class Vocabulary:
         """Keep tokens seen at least `min_freq` times, at most `max_size` ids in all;
         `specials` (e.g. <eos>) get the ids right after <pad> and <unk>."""
         counts = Counter(token for tokens in token_lists for token in tokens)
-        for token in (PAD, UNK, *specials):
-            counts.pop(token, None)
-        kept = sorted((t for t, c in counts.items() if c >= min_freq),
-                      key=lambda t: (-counts[t], t))
+        return cls.from_counts(counts, min_freq, max_size, specials)
+
+    @classmethod
+    def from_counts(cls, counts: Counter, min_freq: int = 1, max_size: int | None = None,
+                    specials: Sequence[str] = ()) -> Vocabulary:
+        """`fit` from token counts."""
         head = [PAD, UNK, *specials]
+        kept = sorted((t for t, c in counts.items() if c >= min_freq and t not in head),
+                      key=lambda t: (-counts[t], t))
         if max_size is not None:
             kept = kept[: max(0, max_size - len(head))]
         return cls([*head, *kept])
@@ -139,8 +156,11 @@ class WordTokenizer:
         self.vocab_: Vocabulary | None = None
 
     def fit(self, texts: Iterable[str]) -> WordTokenizer:
-        tokens = (self.tokenize(text) for text in texts)
-        self.vocab_ = Vocabulary.fit(tokens, self.min_freq, self.max_size, self.specials)
+        """Fit the vocabulary; UserError when it would hold no token besides the specials."""
+        counts = Counter(token for text in texts for token in self.tokenize(text))
+        self.vocab_ = Vocabulary.from_counts(counts, self.min_freq, self.max_size, self.specials)
+        if len(self.vocab_) == 2 + len(self.specials):
+            raise empty_vocabulary(counts, self.min_freq, self.max_size)
         return self
 
     def tokenize(self, text: str) -> list[str]:
@@ -190,8 +210,10 @@ class SubwordTokenizer:
         self.tokenizer_ = None
 
     def fit(self, texts: Iterable[str]) -> SubwordTokenizer:
+        """Train the merges; UserError when none is learnt (only single characters)."""
         from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
+        texts = list(texts)
         tokenizer = Tokenizer(models.BPE(unk_token=UNK))
         steps = [normalizers.NFKC()] + ([normalizers.Lowercase()] if self.lowercase else [])
         tokenizer.normalizer = normalizers.Sequence(steps)
@@ -200,8 +222,31 @@ class SubwordTokenizer:
                                       special_tokens=[PAD, UNK, *self.specials],
                                       show_progress=False)
         tokenizer.train_from_iterator((clean_text(t) for t in texts), trainer=trainer)
+        symbols = [t for t in tokenizer.get_vocab() if t not in (PAD, UNK, *self.specials)]
+        if not any(len(symbol) > 1 for symbol in symbols):  # no merge: no subword learnt
+            raise self._no_subwords(tokenizer, texts, len(symbols))
         self.tokenizer_ = tokenizer
         return self
+
+    def _no_subwords(self, tokenizer, texts: list[str], characters: int  # noqa: ANN001
+                     ) -> UserError:
+        """Why BPE learnt no merge: no text, --bpe-vocab too small, or --min-freq too high."""
+        head = 2 + len(self.specials)
+        if characters and self.target_size <= head + characters:
+            return UserError(f"--bpe-vocab {self.target_size} leaves no room for subwords after "
+                             f"the {characters} single characters of the training texts; raise "
+                             "--bpe-vocab")
+        pairs: Counter = Counter()
+        for text in texts:
+            normalized = tokenizer.normalizer.normalize_str(clean_text(text))
+            for word, _ in tokenizer.pre_tokenizer.pre_tokenize_str(normalized):
+                pairs.update(a + b for a, b in zip(word, word[1:], strict=False))
+        if characters and not pairs:
+            return UserError(f"the vocabulary is empty: the training texts have no word of 2 or "
+                             f"more characters (only {characters} single characters), so BPE "
+                             "has nothing to merge; use --tokenizer word or longer texts")
+        return empty_vocabulary(pairs, self.min_freq, None, "pair of symbols",
+                                f"{characters} single characters")
 
     def _fitted(self):  # noqa: ANN202 - tokenizers.Tokenizer, imported lazily
         if self.tokenizer_ is None:
@@ -240,6 +285,27 @@ class SubwordTokenizer:
 
 
 Tokenizer = WordTokenizer | SubwordTokenizer
+
+
+def empty_vocabulary(counts: Counter, min_freq: int, max_size: int | None,
+                     unit: str = "token", learnt: str = "") -> UserError:
+    """The error for a vocabulary with no token (BPE: no subword, `unit` = pair of symbols):
+    why (`counts` of the training tokens, the options) and what to change."""
+    limit = "no limit" if max_size is None else str(max_size)
+    if not counts:
+        return UserError("the vocabulary is empty: the training texts hold no tokens (only "
+                         "whitespace or HTML tags) to learn from; give texts with words")
+    token, count = counts.most_common(1)[0]
+    if count < min_freq:
+        known = f"only the {learnt} were kept" if learnt else \
+            f"{len(counts)} distinct tokens, --max-vocab {limit}"
+        return UserError(
+            f"the vocabulary is empty: no {unit} of the training texts occurs --min-freq "
+            f"{min_freq} times (the most frequent, {token!r}, occurs {count} times; {known}); "
+            f"lower --min-freq to {count} or less")
+    return UserError(f"the vocabulary is empty: --max-vocab {limit} leaves no room for any of "
+                     f"the {len(counts)} distinct tokens after the special ones; raise "
+                     "--max-vocab")
 
 
 def make_tokenizer(kind: str, min_freq: int = 2, max_size: int | None = None,

@@ -82,6 +82,45 @@ def test_bad_encoding_names_the_line_and_byte(csv_writer):
     assert read_text(path, encoding="cp1252").endswith("caf\u00e9\n")
 
 
+def test_encoding_advice_without_an_encoding_option(csv_writer):
+    """Commands that read with a run's encoding have no --encoding to suggest."""
+    path = csv_writer("latin.csv", b"a,b\n1,2\n3,caf\xe9\n")
+    with pytest.raises(UserError) as info:
+        read_table(path, option=None)
+    assert str(info.value).endswith("(byte 0xe9 on line 3); convert it to utf-8")
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"a,b\n1,2\n", "Not a gzipped file"),  # plain text with a .gz name
+    (gzip.compress(b"a,b\n" + b"1,2\n" * 500)[:30], "ended before the end-of-stream"),
+    (gzip.compress(b"a,b\n1,2\n")[:-8] + b"\x00" * 8, "CRC check failed"),  # bad checksum
+])
+def test_corrupt_gzip_is_a_user_error(tmp_path, content, reason):
+    path = tmp_path / "data.csv.gz"
+    path.write_bytes(content)
+    with pytest.raises(UserError) as info:
+        read_table(path)
+    message = str(info.value)
+    assert f"{path} is not a valid gzip file (" in message and reason in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(("content", "line"), [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 3),  # binary that is not even utf-8
+    (b"a,b\n1,2\n3,\x00\x004\n", 3),  # NULs inside a readable csv
+])
+def test_binary_data_is_named_once(csv_writer, content, line):
+    with pytest.raises(UserError, match=rf"bin\.csv holds binary data \(a NUL byte on line "
+                                        rf"{line}\), not text"):
+        read_table(csv_writer("bin.csv", content))
+
+
+def test_utf16_with_its_encoding_is_not_binary(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_bytes("a,b\n1,2\n".encode("utf-16"))
+    assert read_table(path, encoding="utf-16")["b"].tolist() == [2]
+
+
 # -- rnnlab.errors -------------------------------------------------------------------------
 
 
@@ -116,3 +155,23 @@ def test_read_table_strips_column_names(csv_writer):
     frame = read_table(csv_writer("pad.csv", " date , value \n2000-01-01,1\n"))
     assert list(frame.columns) == ["date", "value"]
     assert isinstance(frame, pd.DataFrame)
+
+
+@pytest.mark.parametrize("header", ["date,value,value", "date;value; value",
+                                    '"value",date,"value"'])
+def test_a_column_named_twice_in_the_header(csv_writer, header):
+    sep = ";" if ";" in header else ","
+    path = csv_writer("twice.csv", f"{header}\n" + f"1{sep}2{sep}3\n" * 3)
+    with pytest.raises(UserError, match=r"twice\.csv: the header names column 'value' twice"):
+        read_table(path)
+
+
+def test_a_malformed_jsonl_line_is_named(tmp_path):
+    path = tmp_path / "reviews.jsonl"
+    path.write_text('{"text": "fine", "label": "pos"}\n\n{"text": oops}\n', encoding="utf-8")
+    with pytest.raises(UserError, match=r"reviews.jsonl line 3 is not valid JSON: Expecting "
+                                        r"value \(column 10\); fix or remove that line"):
+        read_table(path)
+    path.write_text('{"text": "fine"}\n[1, 2]\n', encoding="utf-8")
+    with pytest.raises(UserError, match="line 2 is a JSON list, not an object"):
+        read_table(path)

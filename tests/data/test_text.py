@@ -14,12 +14,14 @@ from rnnlab.data.text import (
     WordTokenizer,
     clean_text,
     collate_padded,
+    is_blank,
     length_sorted_batches,
     padding_ratio,
     tokenizer_from_dict,
     truncate,
     word_tokens,
 )
+from rnnlab.errors import UserError
 
 
 def test_clean_text_removes_html_breaks_and_normalises_unicode():
@@ -130,3 +132,37 @@ def test_collate_pads_with_pad_id_and_returns_lengths():
 def test_padding_ratio_counts_padded_positions():
     assert padding_ratio([4, 4, 4], [[0, 1, 2]]) == 0.0
     assert padding_ratio([4, 2, 2], [[0, 1, 2]]) == pytest.approx(4 / 12)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\t\n", "<br />", "<br/><BR >", "<p> </p>",
+                                  "&nbsp;", " <i>&#32;</i> ", "a", "<br />ok", "&amp;",
+                                  "2 < 3", "<", "\u3000", "\u200b", "&lt;b&gt;"])
+def test_is_blank_is_true_exactly_when_clean_text_is_empty(text):
+    assert is_blank(text) == (clean_text(text) == "")
+    assert is_blank(text) == (word_tokens(text) == [])
+
+
+def test_word_tokenizer_refuses_an_empty_vocabulary_naming_the_counts():
+    with pytest.raises(UserError, match=r"--min-freq 5 times \(the most frequent, 'a', occurs "
+                                        r"3 times; 2 distinct tokens, --max-vocab no limit\); "
+                                        r"lower --min-freq to 3 or less"):
+        WordTokenizer(min_freq=5).fit(["a b a", "a"])
+    with pytest.raises(UserError, match="hold no tokens"):
+        WordTokenizer(min_freq=1, specials=[EOS]).fit(["<br />", " "])
+    with pytest.raises(UserError, match="--max-vocab 2 leaves no room"):
+        WordTokenizer(min_freq=1, max_size=2).fit(["a b"])
+    assert WordTokenizer(min_freq=3).fit(["a b a", "a"]).vocab.itos == ["<pad>", "<unk>", "a"]
+
+
+def test_subword_tokenizer_refuses_to_learn_no_subword():
+    texts = ["the cat sat", "the dog ran"] * 5
+    with pytest.raises(UserError, match="no pair of symbols .* occurs --min-freq 11 times .*"
+                                        "'th', occurs 10 times"):
+        SubwordTokenizer(vocab_size=200, min_freq=11).fit(texts)
+    assert SubwordTokenizer(vocab_size=200, min_freq=10).fit(texts).vocab_size > 14
+    with pytest.raises(UserError, match="hold no tokens"):
+        SubwordTokenizer(vocab_size=200, min_freq=1).fit(["<br />", ""])
+    with pytest.raises(UserError, match="no word of 2 or more characters"):
+        SubwordTokenizer(vocab_size=200, min_freq=1).fit(["a b c", "d"])
+    with pytest.raises(UserError, match="--bpe-vocab 100 leaves no room"):
+        SubwordTokenizer(vocab_size=100).fit(["".join(map(chr, range(0x4e00, 0x4e80))) + " ab"])

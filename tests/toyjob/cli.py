@@ -49,7 +49,7 @@ def fit(**options: Any) -> None:
         run.write_text("report.html", html.run_page(
             "rnnlab toy fit", f"{cfg.data}: {model.n_rows_} rows of {cfg.column}", results,
             "MAE on the training rows", [], {"toy": cfg}))
-    results.print(f"toy on {cfg.data}")
+    results.show(f"toy on {cfg.data}")
     console.print(f"run folder: {run.path}")
 
 

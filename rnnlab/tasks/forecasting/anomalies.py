@@ -11,10 +11,12 @@ import pandas as pd
 from rnnlab.console import console
 from rnnlab.data.timeseries import window_origins
 from rnnlab.report import plots
-from rnnlab.runs import atomic_write_text, check_writable
+from rnnlab.runs import atomic_write_text, check_output_folder
 from rnnlab.tasks.forecasting.api import Forecaster
 from rnnlab.tasks.forecasting.config import check_level
 from rnnlab.tasks.forecasting.data import load_series, make_split
+
+ANOMALY_FILES = ("anomalies.csv", "anomalies_*.png")  # what `anomalies` writes in its folder
 
 
 def detect(forecaster: Forecaster, data: str | None = None, level: float | None = None
@@ -22,14 +24,14 @@ def detect(forecaster: Forecaster, data: str | None = None, level: float | None 
     """One row per observation after the first window: actual, one-step forecast, interval,
     residual, which part of the split it lies in, and `anomaly` (outside the interval)."""
     cfg = forecaster.config if data is None else forecaster.config.replace(data=data)
-    series = load_series(cfg)
+    series = load_series(cfg, fitted=True)
+    split = forecaster.split_ if data is None else make_split(
+        cfg, len(series), forecaster.preprocessor_.first_valid, series.source, fitted=True)
     start = forecaster.preprocessor_.first_valid + cfg.lookback
     origins = window_origins(len(series), cfg.lookback, 1, start)
     point = forecaster.forecast(series, origins)[:, 0, :]  # step 1 from every origin
     width = forecaster.halfwidth(level)[0]
     actual = series.targets[origins]
-    split = forecaster.split_ if data is None else make_split(
-        cfg, len(series), forecaster.preprocessor_.first_valid, series.source)
     part = np.where(origins < split.train_end, "train",
                     np.where(origins < split.val_end, "validation", "test"))
     frames = []
@@ -51,7 +53,7 @@ def anomalies_run(run_dir: str | Path, data: str | None = None, level: float = 0
     forecaster = Forecaster.load(run_dir)
     table = detect(forecaster, data, level)
     folder = Path(out) if out else Path(run_dir) / "anomalies"
-    check_writable(folder, overwrite)
+    check_output_folder(folder, overwrite, ANOMALY_FILES)
     flagged = table[table["anomaly"]]
     atomic_write_text(folder / "anomalies.csv", flagged.to_csv(index=False))
     for j, target in enumerate(forecaster.config.target):

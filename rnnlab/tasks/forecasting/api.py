@@ -21,6 +21,7 @@ from rnnlab import store
 from rnnlab.data.timeseries import future_index, gather, season_for, window_origins
 from rnnlab.errors import UserError
 from rnnlab.estimator import Estimator
+from rnnlab.jobs import job_of_api
 from rnnlab.tasks.forecasting.config import ForecastConfig
 from rnnlab.tasks.forecasting.data import (
     Preprocessor,
@@ -216,14 +217,14 @@ class Forecaster(Estimator):
         self.check_is_fitted()
         cfg = self.config
         if isinstance(data, str | Path):
-            series = load_series(cfg.replace(data=str(data)))
+            series = load_series(cfg.replace(data=str(data)), fitted=True)
         else:
-            series = load_series(cfg, data, "the data")
+            series = load_series(cfg, data, "the data", fitted=True)
         needed = self.preprocessor_.first_valid + cfg.lookback
         if len(series) < needed:
             raise UserError(
                 f"{series.source} has {len(series)} rows; forecasting needs the last {needed} "
-                f"(--lookback {cfg.lookback})"
+                f"(the run was fitted with --lookback {cfg.lookback}); give a longer history"
             )
         origin = np.array([len(series)])
         point = self.forecast(series, origin)[0]  # (H, k)
@@ -259,11 +260,11 @@ class Forecaster(Estimator):
         self.write_manifest(directory)
         return directory
 
-    @staticmethod
-    def write_variants_manifest(directory: Path, variants: list[str]) -> Path:
+    @classmethod
+    def write_variants_manifest(cls, directory: Path, variants: list[str]) -> Path:
         """The manifest of a `compare` run's model/ folder: one saved model per variant."""
-        return store.write_manifest(directory, "forecast", "rnnlab.tasks.forecasting.api:"
-                                    "Forecaster", None, variants=variants)
+        job = job_of_api(cls)
+        return store.write_manifest(directory, job.name, job.api, None, variants=variants)
 
     @classmethod
     def load(cls, run_or_model_dir: str | Path) -> Forecaster:

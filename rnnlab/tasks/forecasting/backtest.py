@@ -16,7 +16,7 @@ from rnnlab.report import html, plots
 from rnnlab.runs import RunFolder, staged_run
 from rnnlab.tasks.forecasting.api import Forecaster
 from rnnlab.tasks.forecasting.config import ForecastConfig
-from rnnlab.tasks.forecasting.data import load_series, size_in_rows
+from rnnlab.tasks.forecasting.data import Preprocessor, load_series, size_in_rows
 from rnnlab.tasks.forecasting.evaluation import COLUMNS, ForecastResults, evaluate
 from rnnlab.tasks.forecasting.metrics import verdict
 
@@ -35,16 +35,54 @@ def fold_ends(n: int, test_rows: int, folds: int, horizon: int) -> list[tuple[in
     return [(start + i * block, start + (i + 1) * block) for i in range(folds)]
 
 
+def checked_folds(cfg: ForecastConfig, n: int, folds: int, source: str
+                  ) -> list[tuple[int, int]]:
+    """The folds' row ranges, refused (naming --test-size / --folds) when the series is too
+    short for them or the first fold has too little history to train on."""
+    if folds < 1:
+        raise UserError(f"--folds must be >= 1; got {folds}")
+    train_min = Preprocessor(cfg).first_valid + cfg.lookback + cfg.output_steps
+    _check_length(cfg, n, folds, source, train_min)
+    test_rows = size_in_rows(cfg.test_size, n, "--test-size")
+    if test_rows >= n:
+        raise UserError(f"{source} has {n} rows but --test-size {cfg.test_size:g} asks for "
+                        f"{test_rows}; give a fraction (e.g. --test-size 0.2) or fewer rows")
+    ends = fold_ends(n, test_rows, folds, cfg.horizon)
+    start, end = ends[0]
+    val = max(size_in_rows(cfg.val_size, end, "--val-size"), cfg.horizon)
+    if start < train_min + val:
+        raise UserError(
+            f"{source} has {n} rows; --test-size {cfg.test_size:g} with --folds {folds} leaves "
+            f"{start} rows before the first fold, fewer than the {train_min + val} it trains on "
+            f"(--lookback {cfg.lookback}, --horizon {cfg.horizon}, validation {val}); use a "
+            "smaller --test-size or --lookback, or a longer series"
+        )
+    return ends
+
+
+def _check_length(cfg: ForecastConfig, n: int, folds: int, source: str, train_min: int) -> None:
+    """Whatever --test-size: training, validation (>= H) and K blocks of >= H rows must fit."""
+    shortest = train_min + cfg.horizon + folds * cfg.horizon
+    if n < shortest:
+        raise UserError(
+            f"{source} has {n} rows; --folds {folds} with --lookback {cfg.lookback} and "
+            f"--horizon {cfg.horizon} needs at least {shortest} (training {train_min}, "
+            f"validation {cfg.horizon}, {folds} test blocks of {cfg.horizon}); use a longer "
+            "series, fewer --folds or a smaller --lookback/--horizon"
+        )
+
+
 def backtest(cfg: ForecastConfig, folds: int = 3, out: str | None = None,
              overwrite: bool = False, resume: bool = False) -> dict:
     """Per-fold and mean metrics of the network and all baselines; writes a run folder."""
     cfg.validate()
     name = ("bi" if cfg.bidirectional else "") + cfg.model
-    with staged_run(out, "forecast", overwrite, resume) as run:
+    options = {**cfg.to_dict(), "folds": folds}
+    with staged_run(out, "forecast", overwrite, resume, options) as run:
         series = load_series(cfg)
-        test_rows = size_in_rows(cfg.test_size, len(series))
+        ends = checked_folds(cfg, len(series), folds, series.source)
         evaluations, rows = [], []
-        for i, (start, end) in enumerate(fold_ends(len(series), test_rows, folds, cfg.horizon)):
+        for i, (start, end) in enumerate(ends):
             console.print(f"[dim]fold {i + 1}/{folds}: train on rows < {start}, test rows "
                           f"{start}..{end - 1}[/dim]")
             checkpoints = run.checkpoints / f"fold{i + 1}"
@@ -65,14 +103,13 @@ def backtest(cfg: ForecastConfig, folds: int = 3, out: str | None = None,
         best, sentence = verdict(mean, [name])
         results = ForecastResults(metrics=mean, networks=[name], best=best, verdict=sentence)
         record = {**results.record("forecast", kind="backtest", folds=rows), "mean": mean}
-        run.write_config({**cfg.to_dict(), "folds": folds}, resolve_data(cfg.data),
-                         kind="backtest")
+        run.write_config(options, resolve_data(cfg.data), kind="backtest")
         run.write_json("metrics.json", record)
         _report(run, results, rows, name, series.source, cfg)
     for row, evaluation in zip(rows, evaluations, strict=True):
         print_metrics(row["metrics"], COLUMNS, f"fold {row['fold']}: {row['test_start']} .. "
                       f"{row['test_end']}", evaluation.best, [name])
-    results.print(f"mean over {folds} folds")
+    results.show(f"mean over {folds} folds")
     console.print(f"run folder: {run.path}\nreport: {run.path / 'report.html'}")
     return record
 

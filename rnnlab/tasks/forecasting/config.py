@@ -105,6 +105,7 @@ class ForecastConfig(JobConfig):
                 f"--calendar {unknown[0]!r} is not a calendar field; use auto or any of "
                 f"{', '.join(CALENDAR_FIELDS)}"
             )
+        self._check_each_column_once()
         if any(lag < 1 for lag in self.lags):
             raise UserError(f"--lags must be positive integers; got {list(self.lags)}")
         if self.arima_order is not None and len(self.arima_order) not in (3, 6):
@@ -119,3 +120,15 @@ class ForecastConfig(JobConfig):
         if self.layout == "features" and self.model == "mlp":
             raise UserError("--layout applies to recurrent models; --model mlp always sees L*F")
         self.train.validate()
+
+    def _check_each_column_once(self) -> None:
+        for flag, names in (("--target", self.target), ("--features", self.features)):
+            twice = [name for name in names if names.count(name) > 1]
+            if twice:
+                raise UserError(f"{flag} names column {twice[0]!r} twice; give each column once")
+        both = [name for name in self.features if name in self.target]
+        if both:
+            raise UserError(
+                f"column {both[0]!r} is given to both --target and --features; a column is "
+                "forecast or a covariate, not both: drop it from --features"
+            )

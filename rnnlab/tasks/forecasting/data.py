@@ -50,33 +50,36 @@ class Series:
                       self.features[start:stop], self.freq, self.source)
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the network computes in float32
+
+
 def load_series(cfg: ForecastConfig, frame: pd.DataFrame | Series | None = None,
-                source: str | None = None) -> Series:
-    """Read (unless given) and validate the table named by `cfg.data`."""
+                source: str | None = None, fitted: bool = False) -> Series:
+    """Read (unless given) and validate the table named by `cfg.data`.
+
+    `fitted`: `cfg` is a trained run's (predict, evaluate, anomalies), so advice names what the
+    run was fitted with instead of options those commands do not have.
+    """
     if isinstance(frame, Series):
         return frame
     if frame is None:
         from rnnlab.data.datasets import resolve_data
 
         path = resolve_data(cfg.data)
-        frame, source = read_table(path, cfg.encoding), Path(path).name
+        encoding_option = None if fitted else "--encoding"
+        frame, source = read_table(path, cfg.encoding, encoding_option), Path(path).name
     source = source or "the data"
-    columns = list(frame.columns)
     values = [*cfg.target, *cfg.features]
-    check_columns(list(cfg.target), columns, source, "--target")
-    check_columns(list(cfg.features), columns, source, "--features")
-    if cfg.time_col is not None:
-        check_columns([cfg.time_col], columns, source, "--time-col")
+    _check_columns(cfg, list(frame.columns), source)
     # Checked in file order, so that the line numbers in messages are the file's own.
     frame = frame.reset_index(drop=True)
     frame = frame.assign(**{column: _numeric(frame[column], column, source) for column in values})
-    if cfg.fill == "none":
-        _check_no_nan(frame, values, source)
+    _check_values(cfg, frame, source, fitted)
     if cfg.time_col is not None:
-        frame = _index_by_time(frame, cfg.time_col, cfg.time_format, source)
+        frame = _index_by_time(frame, cfg.time_col, cfg.time_format, source, fitted)
     freq = infer_frequency(frame.index) if isinstance(frame.index, pd.DatetimeIndex) else None
     if freq is not None:
-        frame = _regularise(frame, freq, cfg.fill, source)
+        frame = _regularise(frame, freq, cfg.fill, source, fitted)
     frame = _fill(frame, values, cfg.fill)
     return Series(
         index=frame.index,
@@ -87,11 +90,29 @@ def load_series(cfg: ForecastConfig, frame: pd.DataFrame | Series | None = None,
     )
 
 
+def _check_columns(cfg: ForecastConfig, columns: list[str], source: str) -> None:
+    check_columns(list(cfg.target), columns, source, "--target")
+    check_columns(list(cfg.features), columns, source, "--features")
+    if cfg.time_col is not None:
+        check_columns([cfg.time_col], columns, source, "--time-col")
+
+
+def _check_values(cfg: ForecastConfig, frame: pd.DataFrame, source: str, fitted: bool) -> None:
+    """Finite, within float32, positive under --log, and no NaN unless --fill will fill it."""
+    values = [*cfg.target, *cfg.features]
+    _check_finite(frame, values, source)
+    if cfg.log:
+        _check_positive(frame, list(cfg.target), source, fitted)
+    if cfg.fill == "none":
+        _check_no_nan(frame, values, source, fitted)
+
+
 def _line(position: int) -> int:
     return position + 2  # header is line 1
 
 
-def _index_by_time(frame: pd.DataFrame, column: str, fmt: str | None, source: str) -> pd.DataFrame:
+def _index_by_time(frame: pd.DataFrame, column: str, fmt: str | None, source: str,
+                   fitted: bool = False) -> pd.DataFrame:
     raw = frame[column]
     if fmt is None and pd.api.types.is_integer_dtype(raw) and raw.between(1000, 2999).all():
         fmt = "%Y"  # a column of years such as 1885
@@ -99,9 +120,13 @@ def _index_by_time(frame: pd.DataFrame, column: str, fmt: str | None, source: st
     bad = parsed.isna() & raw.notna()
     if bad.any() or raw.isna().any():
         position = int(np.flatnonzero(bad | raw.isna())[0])
+        if fitted:
+            advice = f"fix the value (the run reads times as {fmt})" if fmt else "fix the value"
+        else:
+            advice = "fix the value or pass --time-format (e.g. --time-format %Y-%m)"
         raise UserError(
             f"{source} line {_line(position)}: time column {column!r} has {raw.iloc[position]!r}, "
-            "which is not a date; fix the value or pass --time-format (e.g. --time-format %Y-%m)"
+            f"which is not a date; {advice}"
         )
     duplicated = parsed.duplicated(keep=False)
     if duplicated.any():
@@ -126,28 +151,67 @@ def _numeric(values: pd.Series, column: str, source: str) -> pd.Series:
     return numbers.astype(np.float64)
 
 
-def _regularise(frame: pd.DataFrame, freq: str, fill: str, source: str) -> pd.DataFrame:
+def _check_finite(frame: pd.DataFrame, columns: list[str], source: str) -> None:
+    """inf, -inf and numbers beyond float32 (the network's precision) are refused by line."""
+    for column in columns:
+        values = frame[column].to_numpy(np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = np.isinf(values) | (np.abs(values) > FLOAT32_MAX)  # NaN: False
+        if not bad.any():
+            continue
+        position = int(np.flatnonzero(bad)[0])
+        value = values[position]
+        found = f"{source} column {column!r} has {value:g} on line {_line(position)}"
+        if np.isinf(value):
+            raise UserError(f"{found}; remove or fix that value")
+        raise UserError(f"{found}, beyond the float32 range (+-{FLOAT32_MAX:.1e}) the network "
+                        "computes in; fix that value or rescale the column")
+
+
+def _check_positive(frame: pd.DataFrame, columns: list[str], source: str, fitted: bool) -> None:
+    """--log needs every (non-missing) target positive."""
+    for column in columns:
+        values = frame[column].to_numpy(np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = values <= 0  # NaN: False
+        if bad.any():
+            position = int(np.flatnonzero(bad)[0])
+            advice = ("the run was fitted with --log, so every target must be positive; fix "
+                      "that value" if fitted else "drop --log")
+            raise UserError(
+                f"{source} line {_line(position)}: --log needs positive targets, found "
+                f"{values[position]:g} in column {column!r}; {advice}"
+            )
+
+
+def _regularise(frame: pd.DataFrame, freq: str, fill: str, source: str,
+                fitted: bool = False) -> pd.DataFrame:
     """Put the series on its regular time grid; missing timestamps become NaN rows."""
     grid = pd.date_range(frame.index[0], frame.index[-1], freq=freq)
     if len(grid) == len(frame) or not frame.index.isin(grid).all():
         return frame  # already regular, or irregular data that no grid fits: keep as is
     missing = grid.difference(frame.index)
     if fill == "none":
+        advice = ("the run was fitted without --fill, so add the missing rows to the file"
+                  if fitted else "pass --fill ffill or --fill interpolate to fill them")
         raise UserError(
             f"{source}: {len(missing)} timestamp(s) missing from the regular {freq} grid, first "
-            f"{missing[0].date()}; pass --fill ffill or --fill interpolate to fill them"
+            f"{missing[0].date()}; {advice}"
         )
     return frame.reindex(grid)
 
 
-def _check_no_nan(frame: pd.DataFrame, columns: list[str], source: str) -> None:
+def _check_no_nan(frame: pd.DataFrame, columns: list[str], source: str,
+                  fitted: bool = False) -> None:
     values = frame[columns]
     if values.isna().any().any():
         column = values.columns[values.isna().any()][0]
         position = int(np.flatnonzero(values[column].isna().to_numpy())[0])
+        advice = ("the run was fitted without --fill, so the data must have no gaps; fill in "
+                  "that value" if fitted else
+                  "pass --fill ffill or --fill interpolate, or clean the file")
         raise UserError(
-            f"{source} line {_line(position)}: column {column!r} is empty (NaN); pass "
-            "--fill ffill or --fill interpolate, or clean the file"
+            f"{source} line {_line(position)}: column {column!r} is empty (NaN); {advice}"
         )
 
 
@@ -178,24 +242,60 @@ class Split:
                 "test": self.n - self.val_end}
 
 
-def size_in_rows(size: float, n: int) -> int:
+def size_in_rows(size: float, n: int, option: str = "--test-size") -> int:
+    """A part's size: a fraction (< 1) of the `n` rows, or a whole number of rows."""
+    if size >= 1 and size != int(size):
+        raise UserError(f"{option} {size:g} is neither a fraction below 1 nor a whole number of "
+                        "rows; give a fraction (e.g. 0.2) or a row count (e.g. 24)")
     return int(round(size * n)) if size < 1 else int(size)
 
 
-def make_split(cfg: ForecastConfig, n: int, first_valid: int, source: str) -> Split:
-    """Chronological split; each part must hold at least one full window."""
-    test = size_in_rows(cfg.test_size, n)
-    val = max(size_in_rows(cfg.val_size, n), cfg.horizon)
+def make_split(cfg: ForecastConfig, n: int, first_valid: int, source: str,
+               fitted: bool = False) -> Split:
+    """Chronological split; each part must hold at least one full window.
+
+    `fitted`: `cfg` is a trained run's (evaluate, anomalies): the message names the run's
+    settings and asks for longer data instead of naming options those commands lack.
+    """
+    test = size_in_rows(cfg.test_size, n, "--test-size")
+    val = max(size_in_rows(cfg.val_size, n, "--val-size"), cfg.horizon)
     train = n - test - val
     train_min = first_valid + cfg.lookback + cfg.output_steps
-    if test < cfg.horizon or train < train_min:
-        needed = train_min + val + max(test, cfg.horizon)
+    if test >= cfg.horizon and train >= train_min:
+        return Split(train_end=train, val_end=train + val, n=n)
+    needed = train_min + val + max(test, cfg.horizon)
+    parts = f"training {train_min}, validation {val}, test {max(test, cfg.horizon)}"
+    if fitted:
         raise UserError(
-            f"{source} has {n} rows; --lookback {cfg.lookback} with --horizon {cfg.horizon} "
-            f"needs at least {needed} (training {train_min}, validation {val}, test "
-            f"{max(test, cfg.horizon)}); use a smaller --lookback/--horizon or a longer series"
+            f"{source} has {n} rows; the run (--lookback {cfg.lookback}, --horizon "
+            f"{cfg.horizon}, --test-size {cfg.test_size:g}, --val-size {cfg.val_size:g}) needs "
+            f"at least {needed} ({parts}); give a longer series"
         )
-    return Split(train_end=train, val_end=train + val, n=n)
+    raise UserError(_split_problem(cfg, n, test, val, train_min, source)
+                    or f"{source} has {n} rows; --lookback {cfg.lookback} with --horizon "
+                       f"{cfg.horizon} needs at least {needed} ({parts}); use a smaller "
+                       "--lookback/--horizon or a longer series")
+
+
+def _split_problem(cfg: ForecastConfig, n: int, test: int, val: int, train_min: int,
+                   source: str) -> str | None:
+    """The message when --test-size / --val-size (not the windows) make the split fail."""
+    sizes = {"--test-size": cfg.test_size, "--val-size": cfg.val_size}
+    for option, size in sizes.items():
+        rows = size_in_rows(size, n, option)
+        if rows >= n:
+            return (f"{source} has {n} rows but {option} {size:g} asks for {rows}; give a "
+                    f"fraction (e.g. {option} 0.2) or fewer rows")
+    if test < cfg.horizon:
+        return (f"--test-size {cfg.test_size:g} gives {test} test row(s) of {source}'s {n}, "
+                f"fewer than --horizon {cfg.horizon}; use a larger --test-size")
+    if test + val > n / 2:
+        left = f"leave {n - test - val}" if test + val < n else "leave no rows"
+        return (f"{source} has {n} rows; --test-size {cfg.test_size:g} ({test} rows) and "
+                f"--val-size {cfg.val_size:g} ({val} rows) {left} for training, which needs "
+                f"{train_min} (--lookback {cfg.lookback} with --horizon {cfg.horizon}); use a "
+                "smaller --test-size or --val-size")
+    return None
 
 
 # -- preprocessing (fitted on the training rows only) ----------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnlab.results import rank
+from rnnlab.results import rank, unranked
 
 
 def mase_scale(train: np.ndarray, season: int) -> np.ndarray:
@@ -74,12 +74,13 @@ def verdict(test_metrics: dict[str, dict[str, float]], networks: list[str]) -> t
     baseline has one (a flat history gives a zero scale) they are ranked by MAE, and the
     sentence says so.
     """
-    try:
-        key, label = "mase", "MASE"
-        best, net, best_base = rank(test_metrics, networks, key)
-    except ValueError:
+    key, label = "mase", "MASE"
+    best, net, best_base = rank(test_metrics, networks, key)
+    if net is None or best_base is None:
         key, label = "mae", "MAE (MASE is undefined here)"
         best, net, best_base = rank(test_metrics, networks, key)
+    if (failed := unranked(networks, net, best_base, "MAE")) is not None:
+        return best or networks[0], failed
     score = {name: values[key] for name, values in test_metrics.items()}
     net_score, base_score = score[net], score[best_base]
     if net_score < base_score:

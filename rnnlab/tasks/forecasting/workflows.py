@@ -12,8 +12,7 @@ import pandas as pd
 
 from rnnlab.console import console
 from rnnlab.data.datasets import resolve_data
-from rnnlab.errors import UserError
-from rnnlab.runs import atomic_write_text, check_writable, staged_run
+from rnnlab.runs import atomic_write_text, check_output_file, staged_run
 from rnnlab.tasks.forecasting.api import Forecaster
 from rnnlab.tasks.forecasting.config import ForecastConfig, check_level
 from rnnlab.tasks.forecasting.data import load_series, make_split
@@ -40,7 +39,8 @@ def _run_jobs(
 ) -> tuple[dict[str, Forecaster], Evaluation | None, Path | None]:
     """Fit every config on the same split, evaluate all with the baselines, write one run."""
     cfg.validate()
-    with staged_run(out, "forecast", overwrite, resume) as run:
+    options = {n: c.to_dict() for n, c in configs.items()}
+    with staged_run(out, "forecast", overwrite, resume, options) as run:
         series = load_series(cfg)
         forecasters = {}
         for name, variant in configs.items():
@@ -55,10 +55,9 @@ def _run_jobs(
             return forecasters, None, None  # DDP worker: rank 0 writes the run
         evaluation = evaluate(forecasters, series, reference.test_origins(),
                               reference.split_.val_end)
-        run.write_config({n: c.to_dict() for n, c in configs.items()}
-                         if len(configs) > 1 else cfg.to_dict(), resolve_data(cfg.data))
+        run.write_config(options if len(configs) > 1 else cfg.to_dict(), resolve_data(cfg.data))
         write_run(run, forecasters, evaluation, job_title)
-    evaluation.print(f"{job_title}: test metrics ({series.source})")
+    evaluation.show(f"{job_title}: test metrics ({series.source})")
     console.print(f"run folder: {run.path}\nreport: {run.path / 'report.html'}")
     return forecasters, evaluation, run.path
 
@@ -85,12 +84,13 @@ def evaluate_run(run_dir: str | Path, data: str | None = None) -> Evaluation:
     its data (or of `data`, split with the run's own sizes)."""
     forecaster = Forecaster.load(run_dir)
     cfg = forecaster.config if data is None else forecaster.config.replace(data=data)
-    series = load_series(cfg)
-    split = make_split(cfg, len(series), forecaster.preprocessor_.first_valid, series.source)
+    series = load_series(cfg, fitted=True)
+    split = make_split(cfg, len(series), forecaster.preprocessor_.first_valid, series.source,
+                       fitted=True)
     forecaster.split_ = split
     evaluation = evaluate({network_name(cfg): forecaster}, series, forecaster.test_origins(),
                           split.val_end)
-    evaluation.print(f"evaluation of {run_dir} on {series.source}")
+    evaluation.show(f"evaluation of {run_dir} on {series.source}")
     return evaluation
 
 
@@ -102,9 +102,6 @@ def predict_run(run_dir: str | Path, data: str, out: str | None = None, overwrit
         check_level(level)
     frame = forecaster.predict(resolve_data(data), level)
     if out is not None:
-        target = Path(out)
-        if target.exists() and not overwrite:
-            raise UserError(f"--out {target} already exists; choose another name or --overwrite")
-        check_writable(target.parent, True)
-        atomic_write_text(target, frame.to_csv())
+        check_output_file(Path(out), overwrite)
+        atomic_write_text(Path(out), frame.to_csv())
     return frame

@@ -64,14 +64,15 @@ class LanguageModel(Estimator):
         train_stream = token_stream(self.tokenizer_, train_docs, cfg.backward)
         val_stream = token_stream(self.tokenizer_, val_docs, cfg.backward)
         rows = min(cfg.train.batch_size, max(1, (len(train_stream) - 1) // (2 * cfg.bptt)))
+        self.stream_rows_ = rows  # --batch-size, lowered when the text fills fewer rows
         train = BpttChunks(train_stream, rows, cfg.bptt)
         val = BpttChunks(val_stream, min(VAL_ROWS, max(1, (len(val_stream) - 1) // 2)),
                          cfg.bptt)
-        self.net_ = base.train() if base is not None else WordLanguageModel(
+        net = base.train() if base is not None else WordLanguageModel(
             self.tokenizer_.vocab_size, **cfg.architecture())
         counts = np.bincount(train_stream, minlength=self.tokenizer_.vocab_size) + 1.0
         frequencies = torch.as_tensor(counts / counts.sum(), dtype=torch.float32)
-        module = LanguageModelModule(self.net_, cfg.train.lr, cfg.train.weight_decay,
+        module = LanguageModelModule(net, cfg.train.lr, cfg.train.weight_decay,
                                      frequencies, cfg.sampled_softmax, cfg.schedule)
         per_epoch = None
         if cfg.epoch_tokens is not None:
@@ -79,7 +80,7 @@ class LanguageModel(Estimator):
         self.fit_result_: FitResult = fit_module(module, StreamDataModule(train, val, per_epoch),
                                                  cfg.train, monitor="val_loss", mode="min",
                                                  checkpoints=checkpoints, resume=resume)
-        self.net_.eval()
+        self.net_ = net.eval()  # fitted only once training has ended
         self.split_ = {"train": len(train_docs), "val": len(val_docs),
                        "train_tokens": int(len(train_stream)), "val_tokens": int(len(val_stream))}
         self.source_ = source
@@ -92,7 +93,7 @@ class LanguageModel(Estimator):
         self.check_is_fitted()
         stream = token_stream(self.tokenizer_, docs, self.config.backward)
         chunks = BpttChunks(stream, min(VAL_ROWS, max(1, (len(stream) - 1) // 2)),
-                            self.config.bptt)
+                            self.config.bptt, min_columns=1)
         return perplexity(stream_nll(self.net_, chunks))
 
     def predict(self, docs: list[str]) -> list[dict]:
@@ -101,7 +102,7 @@ class LanguageModel(Estimator):
         results = []
         for doc in docs:
             stream = token_stream(self.tokenizer_, [doc], self.config.backward)
-            chunks = BpttChunks(stream, 1, self.config.bptt)
+            chunks = BpttChunks(stream, 1, self.config.bptt, min_columns=1)
             results.append({"text": doc, "perplexity": perplexity(stream_nll(self.net_, chunks)),
                             "tokens": int(len(stream) - 1)})
         return results
@@ -111,6 +112,13 @@ class LanguageModel(Estimator):
         self.check_is_fitted()
         stream = token_stream(self.tokenizer_, docs)
         return float(np.mean(stream == self.tokenizer_.token_to_id("<unk>")))
+
+    def known_words(self, docs: list[str]) -> tuple[int, int]:
+        """(tokens of `docs` in the vocabulary, all tokens), <eos> not counted."""
+        self.check_is_fitted()
+        stream = token_stream(self.tokenizer_, docs)
+        words = stream[stream != self.tokenizer_.token_to_id(EOS)]
+        return int(np.sum(words != self.tokenizer_.token_to_id("<unk>"))), len(words)
 
     def save(self, directory: str | Path) -> Path:
         """weights.safetensors + language_model.json (architecture, tokenizer, config) +

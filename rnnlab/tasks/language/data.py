@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from rnnlab.data.datasets import resolve_data
 from rnnlab.data.io import TABLE_SUFFIXES, read_table, read_text
-from rnnlab.data.text import EOS, Tokenizer
+from rnnlab.data.text import EOS, Tokenizer, is_blank
 from rnnlab.errors import UserError, check_columns, check_file
 from rnnlab.tasks.language.config import LanguageModelConfig
 
@@ -27,8 +27,9 @@ def _is_table(path: Path) -> bool:
     return bool(suffixes) and suffixes[-1] in TABLE_SUFFIXES and suffixes[-1] != ".txt"
 
 
-def read_documents(cfg: LanguageModelConfig) -> tuple[list[str], str]:
-    """(documents, source name) from `cfg.data`."""
+def read_documents(cfg: LanguageModelConfig, minimum: int = 2) -> tuple[list[str], str]:
+    """(documents, source name) from `cfg.data`: those with tokens (not only whitespace or
+    HTML tags); UserError with fewer than `minimum` (training needs one for validation)."""
     if "," in cfg.data:
         files = [check_file(p.strip()) for p in cfg.data.split(",")]
         docs = [d for f in files for d in _lines(f, cfg.encoding)]
@@ -45,12 +46,14 @@ def read_documents(cfg: LanguageModelConfig) -> tuple[list[str], str]:
             docs = [str(t).strip() for t in frame[cfg.text_col] if isinstance(t, str)]
         else:
             docs = _lines(path, cfg.encoding)
-    docs = [d for d in docs if d]
+    docs = [d for d in docs if not is_blank(d)]
     if cfg.max_docs is not None:
         docs = docs[: cfg.max_docs]
-    if len(docs) < 2:
-        raise UserError(f"{source} has {len(docs)} non-empty document(s); a language model "
-                        "needs at least 2 (one for validation)")
+    if len(docs) < minimum:
+        need = "some to score" if minimum == 1 else \
+            f"a language model needs at least {minimum} (one for validation)"
+        raise UserError(f"{source} has {len(docs)} non-empty document(s) (with more than "
+                        f"whitespace or HTML tags); {need}")
     return docs, source
 
 
@@ -84,11 +87,13 @@ class BpttChunks(Dataset):
     """The stream laid out as `batch_size` parallel rows; item i is the chunk starting at
     column i * bptt: inputs, next-token targets and previous tokens (for a backward language
     model; -100, ignored, before the first token), each (batch, <=bptt). Read in order, row r
-    of chunk i+1 continues row r of chunk i, so the hidden state carries."""
+    of chunk i+1 continues row r of chunk i, so the hidden state carries. Training needs
+    `min_columns` 2; scoring a one-word document needs 1."""
 
-    def __init__(self, stream: np.ndarray, batch_size: int, bptt: int) -> None:
+    def __init__(self, stream: np.ndarray, batch_size: int, bptt: int, min_columns: int = 2
+                 ) -> None:
         columns = (len(stream) - 1) // batch_size
-        if columns < 2:
+        if columns < min_columns:
             raise UserError(f"{len(stream)} tokens are too few for batches of {batch_size} "
                             "rows; use a smaller --batch-size or more text")
         used = stream[: batch_size * columns + 1]

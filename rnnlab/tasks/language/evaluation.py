@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rnnlab.models.lm import WordLanguageModel
-from rnnlab.results import Results, rank
+from rnnlab.results import Results, rank, unranked
 from rnnlab.tasks.language.baselines import baseline_perplexities
 from rnnlab.tasks.language.data import BpttChunks
 from rnnlab.tasks.language.model import perplexity, stream_nll
@@ -48,7 +48,9 @@ def evaluate(lm: LanguageModel) -> Evaluation:
 def verdict(metrics: dict[str, dict[str, float]], network: str) -> tuple[str, str]:
     """(best model by perplexity, one sentence comparing the network with the best
     count-based model)."""
-    best, _, rival = rank(metrics, [network], "perplexity")
+    best, scored, rival = rank(metrics, [network], "perplexity")
+    if (failed := unranked([network], scored, rival, "perplexity")) is not None:
+        return best or network, failed
     ours, theirs = metrics[network]["perplexity"], metrics[rival]["perplexity"]
     relation = "beats" if ours < theirs else "does not beat"
     others = ", ".join(f"{name} {values['perplexity']:.1f}" for name, values in metrics.items()

@@ -68,7 +68,8 @@ class LanguageModelModule(SupervisedModule):
 def stream_nll(net: WordLanguageModel, chunks: BpttChunks) -> float:
     """Mean negative log-likelihood (nats per token) of every target in `chunks`, the state
     carried through the stream (token-weighted, so a short last chunk counts correctly)."""
-    net.eval()
+    if net.training:  # a fitted or loaded model is already in eval mode: nothing changes
+        net.eval()
     state, total, count = None, 0.0, 0
     for index in range(len(chunks)):
         inputs, targets, _ = chunks[index]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rnnlab.console import console
 from rnnlab.data.datasets import resolve_data
+from rnnlab.errors import UserError
 from rnnlab.runs import staged_run
 from rnnlab.tasks.language.api import LanguageModel
 from rnnlab.tasks.language.config import LanguageModelConfig
@@ -18,18 +19,21 @@ def pretrain_run(cfg: LanguageModelConfig, out: str | None = None, overwrite: bo
                  resume: bool = False) -> tuple[LanguageModel, Path | None]:
     """Train, compare with the count baselines on held-out documents, write a run folder."""
     cfg.validate()
-    with staged_run(out, "lm", overwrite, resume) as run:
-        checkpoints = run.checkpoints
-        lm = LanguageModel(cfg).fit(checkpoints=checkpoints, resume=resume)
+    with staged_run(out, "lm", overwrite, resume, cfg.to_dict()) as run:
+        lm = LanguageModel(cfg).fit(checkpoints=run.checkpoints, resume=resume)
         if not run.writes or not lm.fit_result_.is_global_zero:
             run.discard()
             return lm, None
+        if lm.stream_rows_ < cfg.train.batch_size:
+            console.print(f"[dim]note: the training text fills only {lm.stream_rows_} parallel "
+                          f"rows of --bptt {cfg.bptt} tokens, so --batch-size "
+                          f"{cfg.train.batch_size} was lowered to {lm.stream_rows_}[/dim]")
         evaluation = evaluate(lm)
         data = None if "," in cfg.data else resolve_data(cfg.data)
         run.write_config(lm.config.to_dict(), data if data is not None and data.is_file()
                          else None)  # with --init: the architecture it went on from
         write_run(run, lm, evaluation, "rnnlab lm pretrain")
-    evaluation.print(f"language model on {lm.source_} (validation)")
+    evaluation.show(f"language model on {lm.source_} (validation)")
     console.print(f"run folder: {run.path}\nreport: {run.path / 'report.html'}")
     return lm, run.path
 
@@ -39,7 +43,12 @@ def evaluate_run(run_dir: str | Path, data: str, text_col: str = "text",
     """Perplexity of a pretrained model on every document of `data`."""
     lm = LanguageModel.load(run_dir)
     docs, source = read_documents(lm.config.replace(data=data, text_col=text_col,
-                                                    encoding=encoding, max_docs=None))
+                                                    encoding=encoding, max_docs=None), minimum=1)
+    known, tokens = lm.known_words(docs)
+    if not known:
+        raise UserError(f"none of the {tokens} tokens of {source} is in the vocabulary of "
+                        f"{run_dir} (all would be <unk>, so the perplexity would mean nothing); "
+                        "score text of the kind it was pretrained on")
     value = lm.perplexity(docs)
     console.print(f"perplexity of {run_dir} on {source}: {value:.2f} "
                   f"({100 * lm.unknown_rate(docs):.1f}% of tokens unknown)")

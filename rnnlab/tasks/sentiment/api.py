@@ -32,6 +32,7 @@ from rnnlab.tasks.sentiment.data import (
     Corpus,
     EncodedTexts,
     TextDataModule,
+    check_new_texts,
     encode_texts,
     load_corpus,
 )
@@ -76,15 +77,15 @@ class SentimentClassifier(Estimator):
         val = EncodedTexts(self.encode(corpus.val_texts), corpus.val_labels)
         sampler = BucketBatchSampler(train.lengths, cfg.train.batch_size, seed=cfg.train.seed)
         self.padding_ratio_ = padding_ratio(train.lengths, sampler.batches(0))
-        self.net_ = self._build_net()
+        net = self._build_net()
         self.vocab_coverage_ = None
         if source is not None:
-            self.vocab_coverage_ = transfer_weights(self.net_, source.net, source.tokenizer,
+            self.vocab_coverage_ = transfer_weights(net, source.net, source.tokenizer,
                                                     self.tokenizer_)
             if source.classes == self.classes_:  # a classifier of the same classes: its head too
-                self.net_.head.load_state_dict(source.net.head.state_dict())
+                net.head.load_state_dict(source.net.head.state_dict())
         module = SentimentModule(
-            self.net_, cfg.train.lr, cfg.train.weight_decay,
+            net, cfg.train.lr, cfg.train.weight_decay,
             lr_decay=cfg.lr_decay if source is not None else 1.0,
             unfreeze=cfg.unfreeze and source is not None, schedule=cfg.schedule,
         )
@@ -92,7 +93,7 @@ class SentimentClassifier(Estimator):
         self.fit_result_: FitResult = fit_module(module, datamodule, cfg.train,
                                                  monitor="val_auc", mode="max",
                                                  checkpoints=checkpoints, resume=resume)
-        self.net_.requires_grad_(True).eval()
+        self.net_ = net.requires_grad_(True).eval()  # fitted only once training has ended
         self.split_ = corpus.sizes
         return self
 
@@ -132,9 +133,12 @@ class SentimentClassifier(Estimator):
 
     @torch.no_grad()
     def predict_proba(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
-        """(n_texts, n_classes) class probabilities, columns in `classes_` order."""
+        """(n_texts, n_classes) class probabilities, columns in `classes_` order. An empty text
+        (whitespace or HTML tags only) is a UserError, as it is for `fit`."""
         self.check_is_fitted()
         ids = self.encode(list(texts))
+        if not all(ids):
+            check_new_texts(list(texts))
         result = np.zeros((len(ids), len(self.classes_)))
         for indices in length_sorted_batches([len(i) for i in ids], batch_size):
             tokens, lengths = pad_sequences([ids[i] for i in indices])

@@ -59,16 +59,24 @@ def evaluate(
     evaluate_run(run, data, test)
 
 
-def _read_texts(texts: list[str] | None, file: str | None, encoding: str) -> list[str]:
+def _read_texts(texts: list[str] | None, file: str | None, encoding: str
+                ) -> tuple[list[str], list[str]]:
+    """The texts and where each came from ("text argument 2", "line 5 of FILE"); blank lines
+    of a file or stdin are skipped, as in line files."""
     if texts:
-        return list(texts)
+        return list(texts), [f"text argument {i}" for i in range(1, len(texts) + 1)]
     if file is not None:
         from rnnlab.data.io import read_text
 
-        return [line for line in read_text(file, encoding).split("\n") if line.strip()]
+        return _lines(read_text(file, encoding), file)
     if sys.stdin is not None and not sys.stdin.isatty():
-        return [line for line in sys.stdin.read().split("\n") if line.strip()]
-    return []
+        return _lines(sys.stdin.read(), "stdin")
+    return [], []
+
+
+def _lines(text: str, source: str) -> tuple[list[str], list[str]]:
+    numbered = [(n, line) for n, line in enumerate(text.split("\n"), 1) if line.strip()]
+    return [line for _, line in numbered], [f"line {n} of {source}" for n, _ in numbered]
 
 
 @app.command()
@@ -86,7 +94,7 @@ def predict(
     """
     from rnnlab.tasks.sentiment.workflows import predict_texts
 
-    results = predict_texts(run, _read_texts(texts, file, encoding))
+    results = predict_texts(run, *_read_texts(texts, file, encoding))
     for result in results:
         if as_json:
             print(json.dumps(result, ensure_ascii=False))
@@ -110,13 +118,20 @@ def label_curve(
     """
     from rnnlab.tasks.sentiment.labelcurve import label_curve_run
 
+    label_curve_run(commands.config(options), _sizes(sizes), **run_options(options))
+
+
+def _sizes(sizes: str) -> list[int | None]:
+    """--sizes "100,500,all" -> [100, 500, None]; UserError unless each is 'all' or >= 4."""
     values = [None if s.lower() == "all" else s for s in split_list(sizes, "--sizes")]
     try:
         counts = [None if v is None else int(v) for v in values]
     except ValueError:
-        raise UserError(f"--sizes takes numbers or 'all', e.g. 100,500,all; got {sizes!r}"
-                        ) from None
-    label_curve_run(commands.config(options), counts, **run_options(options))
+        counts = []
+    if not counts or any(c is not None and c < 4 for c in counts):
+        raise UserError(f"--sizes takes numbers or 'all' (labelled examples, 4 or more each), "
+                        f"e.g. 100,500,all; got {sizes!r}")
+    return counts
 
 
 @app.command()

@@ -25,6 +25,7 @@ from rnnlab.data.text import (
     BucketBatchSampler,
     Tokenizer,
     collate_padded,
+    is_blank,
     truncate,
 )
 from rnnlab.errors import UserError, check_columns, check_file
@@ -32,6 +33,7 @@ from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.training import passes_per_epoch
 
 UNLABELLED_FOLDERS = ("unsup",)  # aclImdb's unlabelled reviews: not a class
+LEAK_SHARE = 0.5  # this share of test texts also in training: the comparison is leaked
 
 
 @dataclass
@@ -64,6 +66,17 @@ class Corpus:
         return {"train": len(self.train_texts), "val": len(self.val_texts),
                 "test": len(self.test_texts), "test_in_train": self.test_in_train}
 
+    @property
+    def leaked(self) -> bool:
+        """At least `LEAK_SHARE` of the test texts also occur in training / validation."""
+        return self.test_in_train > 0 and self.test_in_train >= LEAK_SHARE * len(self.test_texts)
+
+    def count_test_in(self, texts: list[str]) -> int:
+        """Set `test_in_train` to the number of test texts that occur verbatim in `texts`."""
+        seen = set(texts)
+        self.test_in_train = sum(text in seen for text in self.test_texts)
+        return self.test_in_train
+
 
 # -- reading ---------------------------------------------------------------------------------
 def read_labelled(spec: str, cfg: SentimentConfig) -> dict[str, LabelledTexts]:
@@ -94,13 +107,29 @@ def read_labelled_table(path: Path, cfg: SentimentConfig) -> LabelledTexts:
     check_columns([cfg.label_col], list(frame.columns), path.name, "--label-col")
     where = [f"data row {i + 1}" for i in range(len(frame))]
     labels = frame[cfg.label_col]
-    missing = np.flatnonzero(labels.isna().to_numpy())
-    if len(missing):
-        raise UserError(f"{path.name} has no label in column {cfg.label_col!r} on "
-                        f"{where[missing[0]]} ({len(missing)} rows in all); fill or drop them")
+    _check_labels(labels, where, f"{path.name} column {cfg.label_col!r} (--label-col)")
     texts = ["" if pd.isna(t) else str(t) for t in frame[cfg.text_col]]
     result = LabelledTexts(texts, [_label_text(v) for v in labels], path.name, where)
     return _check_texts(result, f"column {cfg.text_col!r}")
+
+
+def _check_labels(labels: pd.Series, where: list[str], column: str) -> None:
+    """UserError for missing labels and for numbers that are not whole (scores, not classes)."""
+    missing = np.flatnonzero(labels.isna().to_numpy())
+    if len(missing) == len(labels):
+        raise UserError(f"{column} has no labels at all (all {len(labels)} rows are empty); "
+                        "give the column of class labels with --label-col")
+    if len(missing):
+        raise UserError(f"{column} has no label on {where[missing[0]]} ({len(missing)} rows in "
+                        "all); fill or drop them")
+    fractional = [i for i, v in enumerate(labels)
+                  if isinstance(v, float) and not v.is_integer()]
+    if fractional:
+        first = fractional[0]
+        raise UserError(f"{column} holds the number {labels.iloc[first]:g} on {where[first]} "
+                        f"({len(fractional)} rows with fractions): labels are classes (names or "
+                        "whole numbers); bin such scores into classes or choose another "
+                        "--label-col")
 
 
 def read_class_folders(folder: Path, cfg: SentimentConfig) -> LabelledTexts:
@@ -136,7 +165,8 @@ def read_line_files(files: list[Path], cfg: SentimentConfig) -> LabelledTexts:
     if len(set(labels)) < len(files):
         raise UserError(f"line files {', '.join(f.name for f in files)} do not give one class "
                         "each (name them by class, e.g. reviews.pos and reviews.neg)")
-    return LabelledTexts(texts, labels, ",".join(f.name for f in files), where)
+    return _check_texts(LabelledTexts(texts, labels, ",".join(f.name for f in files), where),
+                        "the file")
 
 
 def _label_text(value: object) -> str:
@@ -146,11 +176,25 @@ def _label_text(value: object) -> str:
 
 
 def _check_texts(data: LabelledTexts, what: str) -> LabelledTexts:
-    empty = [i for i, text in enumerate(data.texts) if not text.strip()]
+    """UserError for a text with no tokens: empty, whitespace or HTML tags only."""
+    empty = [i for i, text in enumerate(data.texts) if is_blank(text)]
     if empty:
         raise UserError(f"{data.source}: {data.where[empty[0]]} has an empty text in {what} "
-                        f"({len(empty)} empty in all); remove those rows")
+                        f"({len(empty)} empty in all: nothing but whitespace or HTML tags); "
+                        "remove those rows")
     return data
+
+
+def check_new_texts(texts: list[str], where: list[str] | None = None) -> None:
+    """Texts to classify must have tokens, as fit requires of its texts: UserError naming
+    the first empty one by `where` (default: its position)."""
+    empty = [i for i, text in enumerate(texts) if is_blank(text)]
+    if empty:
+        first = empty[0]
+        place = where[first] if where else f"text {first + 1} of {len(texts)}"
+        raise UserError(f"{place} is empty ({len(empty)} empty in all: nothing but whitespace "
+                        "or HTML tags); a classifier needs words to score, as fit does: "
+                        "remove it or give it some words")
 
 
 # -- labels and splits -----------------------------------------------------------------------
@@ -181,11 +225,18 @@ def encode_labels(data: LabelledTexts, classes: list[str]) -> np.ndarray:
     return np.array([index[label] for label in data.labels], dtype=np.int64)
 
 
-def _stratified(n_items: int, labels: np.ndarray, size: float | int, seed: int, what: str
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (kept, held out), the held-out part stratified by label."""
+def _stratified(labels: np.ndarray, size: float | int, seed: int, what: str,
+                classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (kept, held out), the held-out part stratified by label (ids into `classes`)."""
+    counts = np.bincount(labels, minlength=len(classes))
+    rare = np.flatnonzero(counts == 1)
+    if len(rare):
+        more = f" (and {len(rare) - 1} more classes)" if len(rare) > 1 else ""
+        raise UserError(f"cannot split off the {what}: class {classes[rare[0]]!r} has only 1 "
+                        f"example{more}; a stratified split needs at least 2 of each class: add "
+                        "examples of it or drop its rows")
     try:
-        return train_test_split(np.arange(n_items), test_size=size, random_state=seed,
+        return train_test_split(np.arange(len(labels)), test_size=size, random_state=seed,
                                 stratify=labels)
     except ValueError as exc:
         raise UserError(f"cannot split off the {what}: {exc} (add examples or change the size)"
@@ -210,7 +261,8 @@ def make_corpus(cfg: SentimentConfig, train: LabelledTexts, test: LabelledTexts 
     labels = encode_labels(train, classes)
     texts = np.array(train.texts, dtype=object)
     if test is None:
-        kept, held = _stratified(len(texts), labels, cfg.test_size, seed, "test split")
+        kept, held = _stratified(labels, cfg.test_size, seed,
+                                 f"test split of {train.source} (--test-size)", classes)
         test_texts, test_labels = texts[held].tolist(), labels[held]
         texts, labels = texts[kept], labels[kept]
         test_source = f"{cfg.test_size:g} of {train.source} held out (stratified, seed {seed})"
@@ -218,29 +270,39 @@ def make_corpus(cfg: SentimentConfig, train: LabelledTexts, test: LabelledTexts 
         test_texts, test_labels = test.texts, encode_labels(test, classes)
         test_source = test.source if cfg.test else f"{train.source}'s own test split"
     fit_texts, fit_labels, val_texts, val_labels = split_training(
-        texts.tolist(), labels, cfg.train_examples, cfg.val_size, seed)
-    seen = set(texts.tolist())
-    return Corpus(
-        classes, fit_texts, fit_labels, val_texts, val_labels, list(test_texts),
-        np.asarray(test_labels), train.source, test_source,
-        test_in_train=sum(text in seen for text in test_texts),
-    )
+        texts.tolist(), labels, cfg.train_examples, cfg.val_size, seed, classes, train.source)
+    corpus = Corpus(classes, fit_texts, fit_labels, val_texts, val_labels, list(test_texts),
+                    np.asarray(test_labels), train.source, test_source)
+    corpus.count_test_in(texts.tolist())
+    return corpus
+
+
+def leak_warning(corpus: Corpus, cfg: SentimentConfig) -> str | None:
+    """The warning for a leaked test set (`Corpus.leaked`), else None."""
+    if not corpus.leaked:
+        return None
+    files = [spec for spec in (cfg.data, cfg.test) if spec and "," not in spec]
+    same = len(files) == 2 and resolve_data(cfg.test).resolve() == resolve_data(cfg.data).resolve()
+    cause = f"--test {cfg.test} is the --data file itself: " if same else ""
+    return (f"{cause}{corpus.test_in_train} of {len(corpus.test_texts)} test texts also occur "
+            "in the training data, so the test scores are leaked; give test texts the models "
+            "never trained on")
 
 
 def split_training(texts: list[str], labels: np.ndarray, examples: int | None,
-                   val_size: float, seed: int
+                   val_size: float, seed: int, classes: list[str], source: str = "the data"
                    ) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
     """Keep `examples` labelled texts (stratified; None: all), then split off the validation
     texts from those, so a run with N examples never sees more than N labels."""
     texts_array, labels = np.array(texts, dtype=object), np.asarray(labels)
     if examples is not None and examples < len(texts_array):
-        kept, _ = _stratified(len(texts_array), labels, len(texts_array) - examples, seed,
-                              f"{examples} training examples")
+        source = f"{examples} training examples of {source}"
+        kept, _ = _stratified(labels, len(texts_array) - examples, seed, source, classes)
+        source = f"the {source}"
         texts_array, labels = texts_array[kept], labels[kept]
     n_classes = len(np.unique(labels))
-    fit, val = _stratified(len(texts_array), labels,
-                           max(val_size, n_classes / len(texts_array)), seed,
-                           "validation split")
+    fit, val = _stratified(labels, max(val_size, n_classes / len(texts_array)), seed,
+                           f"validation split of {source} (--val-size)", classes)
     return texts_array[fit].tolist(), labels[fit], texts_array[val].tolist(), labels[val]
 
 
@@ -251,7 +313,8 @@ def with_train_examples(corpus: Corpus, examples: int | None, val_size: float, s
     texts = corpus.train_texts + corpus.val_texts
     labels = np.concatenate([corpus.train_labels, corpus.val_labels])
     fit_texts, fit_labels, val_texts, val_labels = split_training(texts, labels, examples,
-                                                                  val_size, seed)
+                                                                  val_size, seed, corpus.classes,
+                                                                  corpus.source)
     return Corpus(corpus.classes, fit_texts, fit_labels, val_texts, val_labels,
                   corpus.test_texts, corpus.test_labels, corpus.source, corpus.test_source,
                   corpus.test_in_train)

@@ -3,12 +3,13 @@ curves behind the ROC / PR plots, confusion matrices and a verdict."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnnlab.results import Results, rank
+from rnnlab.results import Results, rank, unranked
 from rnnlab.tasks.sentiment.api import SentimentClassifier
 from rnnlab.tasks.sentiment.baselines import TfidfLogisticRegression, VaderBaseline
 from rnnlab.tasks.sentiment.config import SentimentConfig
@@ -88,15 +89,21 @@ def evaluate(networks: dict[str, SentimentClassifier], corpus: Corpus,
         evaluation.add(vader.name, vader.predict(cache["scores"]), cache["scores"],
                        cache["seconds"], vader.note)
     evaluation.networks = judged
-    evaluation.best, evaluation.verdict = verdict(evaluation.metrics, judged)
+    leak = (corpus.test_in_train, len(corpus.test_texts)) if corpus.leaked else None
+    evaluation.best, evaluation.verdict = verdict(evaluation.metrics, judged, leak)
     return evaluation
 
 
-def verdict(metrics: dict[str, dict[str, float]], networks: list[str]) -> tuple[str, str]:
+def verdict(metrics: dict[str, dict[str, float]], networks: list[str],
+            leak: tuple[int, int] | None = None) -> tuple[str, str]:
     """The best model by test AUC (then accuracy) and one sentence comparing the first
-    network with the strongest baseline."""
+    network with the strongest baseline; `leak` (test texts also in training, test texts):
+    the sentence ends by saying the comparison is leaked."""
     best, _, rival = rank(metrics, networks, ("auc", "accuracy"), higher_is_better=True)
     network = networks[0]
+    scored = all(math.isfinite(metrics[network].get(k, math.nan)) for k in ("auc", "accuracy"))
+    if (failed := unranked([network], network if scored else None, rival, "AUC")) is not None:
+        return best or network, failed
     ours, theirs = metrics[network], metrics[rival]
     gap = 100 * (ours["accuracy"] - theirs["accuracy"])
     beats = ours["auc"] > theirs["auc"] and ours["accuracy"] > theirs["accuracy"]
@@ -108,4 +115,7 @@ def verdict(metrics: dict[str, dict[str, float]], networks: list[str]) -> tuple[
         vader = metrics["vader"]
         sentence += (f"; VADER (no training) {100 * vader['accuracy']:.1f}%, "
                      f"AUC {vader['auc']:.3f}")
+    if leak is not None:
+        sentence += (f"; {leak[0]} of {leak[1]} test texts also occur in the training data: "
+                     "this comparison is leaked")
     return best, sentence + "."

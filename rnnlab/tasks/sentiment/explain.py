@@ -17,6 +17,8 @@ from rnnlab.tasks.sentiment.api import SentimentClassifier
 def explain_run(run_dir: str | Path, text: str, method: str = "ig", out: str | None = None,
                 overwrite: bool = False) -> Attribution:
     """`rnnlab sentiment explain`: print the coloured line (and write --out HTML)."""
+    if out is not None and Path(out).is_dir():
+        raise UserError(f"--out {out} is a folder; give the name of an HTML file, e.g. why.html")
     if out is not None and Path(out).exists() and not overwrite:
         raise UserError(f"--out {out} already exists; choose another name or pass --overwrite")
     attribution = attribute(SentimentClassifier.load(run_dir), text, method)

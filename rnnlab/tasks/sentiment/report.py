@@ -47,9 +47,10 @@ def predictions_table(evaluation: Evaluation, texts: list[str]) -> pd.DataFrame:
 
 def write_run(run: RunFolder, classifiers: dict[str, SentimentClassifier],
               evaluation: Evaluation, corpus: Corpus, title: str) -> None:
-    """Everything but config.yaml (written by the caller, who knows the command)."""
-    for name, classifier in classifiers.items():
-        classifier.save(run.file("model" if len(classifiers) == 1 else f"model/{name}"))
+    """Everything but config.yaml (written by the caller, who knows the command). A fit writes
+    one classifier (several runs are combined at evaluate / predict time, not saved as one)."""
+    (_, classifier), = classifiers.items()
+    classifier.save(run.file("model"))
     run.write_json("metrics.json", evaluation.record("sentiment", **metrics_fields(
         classifiers, evaluation, corpus)))
     run.write_text("predictions.csv",

@@ -100,7 +100,7 @@ def test_predict_from_a_path_equals_predict_from_a_frame(fitted, frame, tmp_path
 
 def test_predict_with_too_few_rows_says_how_many_are_needed(fitted, frame):
     with pytest.raises(UserError, match=r"has 13 rows; forecasting needs the last 14 "
-                                        r"\(--lookback 14\)"):
+                                        r"\(the run was fitted with --lookback 14\)"):
         fitted.predict(frame.tail(13))
 
 

@@ -191,14 +191,36 @@ def test_same_seed_gives_identical_metrics(fitted_run, tmp_path):
 
 def test_overwrite_replaces_an_existing_run(fitted_run, tmp_path):
     out = tmp_path / "run"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
+    assert run_cli(fit_args(fitted_run["data"], out, "--epochs", "1")).code == 0
+    first = (out / "metrics.json").read_bytes()
     refused = run_cli(fit_args(fitted_run["data"], out))
     assert refused.code == 2 and "--overwrite" in refused.err
-    assert (out / "old.txt").exists()
-    assert run_cli(fit_args(fitted_run["data"], out, "--overwrite", "--epochs", "1")).code == 0
-    assert not (out / "old.txt").exists() and (out / "metrics.json").is_file()
+    assert (out / "metrics.json").read_bytes() == first
+    assert run_cli(fit_args(fitted_run["data"], out, "--overwrite", "--seed", "3")).code == 0
+    assert (out / "metrics.json").read_bytes() != first
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_overwrite_refuses_the_users_data_folder(fitted_run, tmp_path):
+    """`--data mydata/series.csv --out mydata --overwrite` must not delete the user's data."""
+    mydata = tmp_path / "mydata"
+    mydata.mkdir()
+    data = mydata / "series.csv"
+    data.write_bytes(Path(fitted_run["data"]).read_bytes())
+    (mydata / "notes.txt").write_text("mine")
+    result = run_cli(fit_args(data, mydata, "--overwrite"))
+    assert result.code == 2 and len(result.err_lines) == 1, result.err
+    assert "is not an rnnlab run (it holds notes.txt, series.csv)" in result.err_lines[0]
+    assert sorted(p.name for p in mydata.iterdir()) == ["notes.txt", "series.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mydata"]
+
+
+def test_overwrite_refuses_the_working_folder(fitted_run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "keep.txt").write_text("mine")
+    result = run_cli(fit_args(fitted_run["data"], ".", "--overwrite"))
+    assert result.code == 2 and "rnnlab never replaces those" in result.err_lines[0]
+    assert (tmp_path / "keep.txt").read_text() == "mine"
 
 
 def test_fit_on_a_bundled_data_set_by_name(tmp_path):
