@@ -146,13 +146,14 @@ class RunFolder:
             state = "it is a finished run" if final.exists() else "no run was interrupted there"
             raise UserError(f"--resume: nothing to resume at --out {final} ({state}; no "
                             f"checkpoints in {run.checkpoints}); run without --resume")
-        check_writable(final, overwrite)
         sweep_leftovers(final.parent)
+        check_writable(final, overwrite)
         if not resume and run.checkpoints.exists():
             shutil.rmtree(run.checkpoints)  # an old interrupted run's: this is a fresh start
         if run.staging.exists():
             shutil.rmtree(run.staging)
         run.staging.mkdir(parents=True)
+        _mark(run.staging)
         return run
 
     @property
@@ -173,8 +174,8 @@ class RunFolder:
         current = _comparable(to_jsonable(options))
         if resume and saved.is_file():
             before = _comparable(json.loads(saved.read_text(encoding="utf-8")))
-            changed = sorted(key for key in before.keys() | current.keys()
-                             if before.get(key) != current.get(key))
+            changed = sorted(key for key in before.keys() & current.keys()
+                             if before[key] != current[key])
             if changed:
                 shown = ", ".join(f"{key} {before.get(key)!r} -> {current.get(key)!r}"
                                   for key in changed[:3])
@@ -218,17 +219,20 @@ class RunFolder:
 
     def commit(self) -> Path:
         """Move the finished run into place (replacing an old run only when allowed earlier).
-        The old run is moved aside before the new one is renamed in and deleted after, with
-        Ctrl-C / SIGTERM held back meanwhile: at every moment one complete run exists."""
+        The old run is moved aside before the new one is renamed in and deleted after; a
+        Ctrl-C or SIGTERM meanwhile is acted on once the new run is in place, so at every
+        moment one complete run exists."""
         assert self.staging is not None, "run folder already committed"
         aside = self.path.parent / f".{self.path.name}.old-{os.getpid()}"
-        with _signals_held():
+        with signals_deferred():
             if self.path.exists():
                 os.replace(self.path, aside)
+                _mark(aside)
             os.replace(self.staging, self.path)
-        self.staging = None
-        shutil.rmtree(aside, ignore_errors=True)
-        shutil.rmtree(self.checkpoints, ignore_errors=True)
+            self.staging = None
+            (self.path / MARKER).unlink(missing_ok=True)
+            shutil.rmtree(aside, ignore_errors=True)
+            shutil.rmtree(self.checkpoints, ignore_errors=True)
         return self.path
 
     def discard(self) -> None:
@@ -251,9 +255,9 @@ def staged_run(out: str | Path | None, job: str, overwrite: bool = False,
         yield RunFolder(_worker_path(out, job), None, job)
         return
     run = RunFolder.create(out, job, overwrite, resume)
-    if options is not None:
-        run.check_options(options, resume)
     try:
+        if options is not None:
+            run.check_options(options, resume)
         yield run
     except BaseException:
         run.discard()
@@ -273,7 +277,8 @@ def _worker_path(out: str | Path | None, job: str) -> Path:
 # What a run folder may hold: anything else in a folder means it is not (only) a run, and
 # --overwrite must not delete it.
 RUN_ENTRIES = {"config.yaml", "metrics.json", "model", "plots", "report.html", "forecast.csv",
-               "predictions.csv", "label_curve.csv", "anomalies"}
+               "predictions.csv", "label_curve.csv", "anomalies",
+               ".rnnlab-writer", ".DS_Store", "Thumbs.db"}  # (and what file browsers add)
 
 
 def check_writable(path: Path, overwrite: bool) -> None:
@@ -343,12 +348,20 @@ def _job_of(config: Path) -> str | None:
         record = yaml.safe_load(config.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
+    from rnnlab.jobs import JOBS
+
     job = record.get("job") if isinstance(record, dict) else None
-    return job if isinstance(job, str) else None
+    return job if isinstance(job, str) and job.split("-")[0] in JOBS else None
 
 
 # -- leftovers of killed processes -------------------------------------------------------------
-_FREE_ON_RESUME = {"quiet", "max_time", "device"}  # may differ between a run and its resume
+# Options a resume may change: display, budget, hardware, training longer, and settings used
+# only after training (intervals, baselines). Fields only one side has (a newer version) are
+# not compared either.
+_FREE_ON_RESUME = {"quiet", "max_time", "device", "devices", "strategy", "num_nodes", "epochs",
+                   "patience", "level", "arima_budget", "vader_threshold", "tfidf_ngrams",
+                   "tfidf_c"}
+_PATHS = {"data", "test", "pretrained", "init"}  # compared as the files they name
 
 
 def _comparable(options: Any, prefix: str = "") -> dict[str, Any]:
@@ -357,6 +370,8 @@ def _comparable(options: Any, prefix: str = "") -> dict[str, Any]:
     for key, value in (options.items() if isinstance(options, dict) else ()):
         if isinstance(value, dict):
             flat.update(_comparable(value, f"{prefix}{key}."))
+        elif key in _PATHS and isinstance(value, str) and Path(value).exists():
+            flat[prefix + key] = str(Path(value).resolve())
         elif key not in _FREE_ON_RESUME:
             flat[prefix + key] = value
     return flat
@@ -365,43 +380,80 @@ def _comparable(options: Any, prefix: str = "") -> dict[str, Any]:
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>partial|old)-(?P<pid>\d+)$")
 
 
+MARKER = ".rnnlab-writer"  # in a staging folder / an old run moved aside: who put it there
+
+
+def _mark(folder: Path) -> None:
+    """Sign a folder this process may leave behind if killed, so that only folders rnnlab
+    made on this machine are ever swept (never a user's look-alike)."""
+    atomic_write_text(folder / MARKER, json.dumps({"host": platform.node(),
+                                                   "pid": os.getpid()}))
+
+
+def _left_by_dead_process(folder: Path) -> bool:
+    """True for a folder signed by a process of this machine that has ended."""
+    try:
+        writer = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        return writer["host"] == platform.node() and not process_alive(int(writer["pid"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def process_alive(pid: int) -> bool:
+    """Whether process `pid` of this machine is running (unsure: True, so nothing of it is
+    touched)."""
+    if os.name == "nt":
+        return True  # os.kill(pid, 0) would signal the process there
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True  # another user's process
+    except (OSError, OverflowError, ValueError):
+        return True  # another user's process, or an impossible pid: leave it alone
     return True
 
 
 def sweep_leftovers(folder: Path) -> None:
     """Remove what runs killed with SIGKILL left in `folder`: their staging folders
     (`.<run>.partial-<pid>`) and, when a kill came in the middle of replacing a run, put the
-    old run (`.<run>.old-<pid>`) back if the new one never arrived. Folders of processes
-    still running are left alone."""
+    old run (`.<run>.old-<pid>`) back if the new one never arrived. Only folders signed by a
+    process of this machine that has ended are touched."""
     if not folder.is_dir():
         return
     for entry in folder.iterdir():
         match = _LEFTOVER.match(entry.name)
-        if not match or not entry.is_dir() or process_alive(int(match["pid"])):
+        if not match or not entry.is_dir() or not _left_by_dead_process(entry):
             continue
         target = folder / match["name"]
-        if match["kind"] == "old" and not target.exists():
-            os.replace(entry, target)
-        else:
-            shutil.rmtree(entry, ignore_errors=True)
+        try:
+            if match["kind"] == "old" and not target.exists():
+                (entry / MARKER).unlink()
+                os.replace(entry, target)
+            else:
+                shutil.rmtree(entry)
+        except OSError:  # another process swept it first
+            continue
 
 
 @contextmanager
-def _signals_held() -> Iterator[None]:
-    """Delay SIGINT / SIGTERM for the duration of the block (main thread only)."""
-    held = {signal.SIGINT, signal.SIGTERM}
+def signals_deferred() -> Iterator[None]:
+    """Run the block to its end even when Ctrl-C or SIGTERM arrives (in any thread); the
+    signal is then acted on as it would have been. Main thread only (elsewhere a no-op)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    received: list[int] = []
+    names = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, lambda signum, frame: received.append(signum))
+                for signum in names}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in received[:1]:
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)

@@ -95,8 +95,15 @@ def _start(workspace: dict[str, Path], phase: str, out: Path, overwrite: bool
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore", "COLUMNS": "200"}
     process = subprocess.Popen([sys.executable, str(workspace["runner"]), phase, str(marker),
                                 *map(str, args)], cwd=out.parent, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=_as_in_a_terminal)
     return process, marker
+
+
+def _as_in_a_terminal() -> None:
+    """Ctrl-C as a terminal delivers it: a test run started in the background (CI, nohup)
+    ignores SIGINT, and its children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_phase(process: subprocess.Popen, phase: str, marker: Path, out: Path) -> None:

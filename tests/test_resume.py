@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import lightning.pytorch as pl
 import pytest
 from safetensors.torch import load_file
 
@@ -27,6 +26,7 @@ import rnnlab.tasks.sentiment.api as sentiment_api
 from rnnlab.training import DONE_FILE, LAST_CHECKPOINT
 from tests.conftest import CliResult, run_cli, seasonal_frame, write_csv
 from tests.tasks.sentiment.conftest import synthetic_reviews
+from tests.test_training import InterruptAt
 
 pytestmark = pytest.mark.slow
 
@@ -68,19 +68,6 @@ FORECAST = Job(
 JOBS = {job.name: job for job in (SENTIMENT, FORECAST)}
 
 
-class Interrupted(RuntimeError):
-    """Stands in for a crash or a killed job."""
-
-
-class InterruptAt(pl.Callback):
-    """Raises when epoch `epoch` (0-based) starts: epochs before it are done and checkpointed."""
-
-    def __init__(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def on_train_epoch_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-        if trainer.current_epoch == self.epoch:
-            raise Interrupted(f"interrupted before epoch {self.epoch}")
 
 
 def run_interrupted(monkeypatch: pytest.MonkeyPatch, job: Job, args: list[str],
@@ -298,3 +285,22 @@ def test_a_fresh_run_ignores_stale_checkpoints(workspace, monkeypatch, tmp_path,
     assert_committed(out)
     assert_same_weights(out, reference)
     assert_same_metrics(out, reference)
+
+
+@pytest.mark.parametrize("name", JOBS)
+def test_resume_with_other_options_is_refused(workspace, monkeypatch, tmp_path, name):
+    """The interrupted run's options are kept beside its checkpoints: a resume with another
+    network shape (it would not load) or rate (it would silently become another run) is one
+    `error:` line, and the checkpoints stay for a resume with the right options."""
+    job = JOBS[name]
+    data, _ = workspace[name]
+    out = tmp_path / "B"
+    result, _ = run_interrupted(monkeypatch, job, job.args(data, out), call=1)
+    assert result.code not in (0, 2), result.err
+    changed = run_cli(job.args(data, out, "--resume", "--hidden", "16", "--lr", "0.5"))
+    assert changed.code == 2 and len(changed.err_lines) == 1, changed.err
+    assert "--resume with other options than the interrupted run" in changed.err_lines[0]
+    assert "hidden 8 -> 16" in changed.err_lines[0]
+    assert (checkpoints_of(out) / "options.json").is_file() and not out.exists()
+    resumed = run_cli(job.args(data, out, "--resume", "--quiet"))
+    assert resumed.code == 0, resumed.err

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -185,12 +186,21 @@ def test_staging_of_a_killed_run_is_swept_by_the_next_run(tmp_path):
     dead = _dead_pid()
     leftover = tmp_path / f".old-run.partial-{dead}"
     (leftover / "model").mkdir(parents=True)
+    _sign(leftover, dead)
     alive = tmp_path / f".busy.partial-{os.getpid()}"
     alive.mkdir()
+    _sign(alive, os.getpid())
+    lookalike = tmp_path / f".photos.partial-{dead}"  # the user's own folder: no signature
+    lookalike.mkdir()
+    other_host = tmp_path / f".shared.partial-{dead}"
+    other_host.mkdir()
+    _sign(other_host, dead, host="another-machine")
     run = RunFolder.create(tmp_path / "next", "forecast")
     run.commit()
     assert not leftover.exists()
     assert alive.exists()  # a running process's staging folder is not touched
+    assert lookalike.exists() and other_host.exists()
+    assert sorted(p.name for p in (tmp_path / "next").iterdir()) == []  # no signature left
 
 
 def test_a_kill_while_replacing_a_run_gives_the_old_run_back(tmp_path):
@@ -199,9 +209,40 @@ def test_a_kill_while_replacing_a_run_gives_the_old_run_back(tmp_path):
     dead = _dead_pid()
     aside = tmp_path / f".run.old-{dead}"
     _old_run(aside)
+    _sign(aside, dead)
     RunFolder.create(tmp_path / "other", "forecast").discard()
     assert (tmp_path / "run" / "metrics.json").read_text() == '{"old": true}'
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
+        "config.yaml", "metrics.json", "model"]
     assert not aside.exists()
+    with pytest.raises(UserError, match="already exists"):  # restored: not replaced silently
+        RunFolder.create(tmp_path / "run", "forecast")
+
+
+def _sign(folder, pid, host=None):
+    import platform
+
+    (folder / runs.MARKER).write_text(json.dumps({"host": host or platform.node(), "pid": pid}))
+
+
+def test_a_signal_during_commit_is_acted_on_once_the_new_run_is_in_place(tmp_path,
+                                                                          monkeypatch):
+    final = tmp_path / "run"
+    _old_run(final)
+    run = RunFolder.create(final, "forecast", overwrite=True)
+    run.write_text("metrics.json", "new")
+    real_replace = os.replace
+
+    def replace_then_ctrl_c(source, target):
+        real_replace(source, target)
+        if str(target) == str(final):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(runs.os, "replace", replace_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        run.commit()
+    assert (final / "metrics.json").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # nothing aside, no staging
 
 
 def _dead_pid() -> int:

@@ -89,10 +89,8 @@ def read_table(path: str | Path, encoding: str = "utf-8", option: str | None = "
         raise UserError(f"{path} is empty (no header, no rows)")
     kind = _suffix(path)
     try:
-        if kind == ".jsonl":
-            frame = _read_json_lines(path, text)
-        elif kind == ".json":
-            frame = pd.read_json(io.StringIO(text))
+        if kind in (".jsonl", ".json"):
+            frame = _read_json(path, text, lines=kind == ".jsonl")
         else:
             sep = "\t" if kind == ".tsv" else _sniff_separator(text)
             _check_header(path, text, sep)
@@ -117,6 +115,17 @@ def _check_header(path: Path, text: str, sep: str) -> None:
     if twice:
         raise UserError(f"{path}: the header names column {twice[0]!r} twice; give each column "
                         "its own name")
+
+
+def _read_json(path: Path, text: str, lines: bool) -> pd.DataFrame:
+    """pandas' reading (its number and date inference), and when it fails on JSON lines, the
+    number of the first malformed line."""
+    try:
+        return pd.read_json(io.StringIO(text), lines=lines)
+    except (ValueError, TypeError) as exc:
+        if lines:
+            _read_json_lines(path, text)
+        raise ValueError(str(exc)) from None
 
 
 def _read_json_lines(path: Path, text: str) -> pd.DataFrame:

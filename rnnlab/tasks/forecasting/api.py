@@ -69,7 +69,6 @@ class Forecaster(Estimator):
         returns self. `checkpoints`: a folder for resumable training checkpoints; `resume`
         continues the fit interrupted there."""
         cfg = self.config
-        self._checkpoints, self._resume = checkpoints, resume
         cfg.validate()
         series = load_series(cfg, data, source)
         pre = Preprocessor(cfg, series.freq)
@@ -99,7 +98,9 @@ class Forecaster(Estimator):
         val = windows(split.train_end, split.val_end)
         self.n_windows_ = {"train": len(train), "val": len(val)}
         self.n_inputs_ = inputs.shape[1]
-        self.net_, result = self._train(train, val, cfg.train.epochs, "val_loss", "fit")
+        stages = {stage: checkpoints / stage if checkpoints else None for stage in ("fit", "refit")}
+        self.net_, result = self._train(train, val, cfg.train.epochs, "val_loss",
+                                        stages["fit"], resume)
         origins = self.val_origins()
         truth = gather(series.targets, origins, 0, cfg.horizon)
         self.val_abs_residuals_ = np.abs(self.forecast(series, origins) - truth)
@@ -107,14 +108,16 @@ class Forecaster(Estimator):
         if cfg.refit:  # the chosen number of epochs, now on every window before the test part
             best = result.best_epoch if result.best_epoch is not None else result.epochs
             everything = windows(first, split.val_end, cfg.stride)
-            self.net_, refit = self._train(everything, val, best + 1, None, "refit")
+            self.net_, refit = self._train(everything, val, best + 1, None, stages["refit"],
+                                           resume)
             results.append(refit)
         self.fit_results_ = results
         self.fit_result_ = replace(result, seconds=sum(r.seconds for r in results))
         return self
 
     def _train(self, train: WindowTensors, val: WindowTensors, epochs: int,
-               monitor: str | None, stage: str) -> tuple[ForecastEnsemble, FitResult]:
+               monitor: str | None, checkpoints: Path | None, resume: bool
+               ) -> tuple[ForecastEnsemble, FitResult]:
         """Train `config.ensemble` networks (one loop, different initialisations), each
         starting from the ridge autoregression when the highway is on."""
         cfg = self.config
@@ -133,9 +136,8 @@ class Forecaster(Estimator):
                                 batch_size=cfg.train.batch_size)
         datamodule = WindowDataModule(train, val, cfg.train.batch_size,
                                       steps_per_call=STEPS_PER_CALL)
-        checkpoints = self._checkpoints / stage if self._checkpoints else None
         result = fit_module(module, datamodule, replace(cfg.train, epochs=epochs), monitor=monitor,
-                            checkpoints=checkpoints, resume=self._resume)
+                            checkpoints=checkpoints, resume=resume)
         return net.eval(), result
 
     def _build_net(self, n_inputs: int) -> ForecastNet:

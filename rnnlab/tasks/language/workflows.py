@@ -20,7 +20,7 @@ def pretrain_run(cfg: LanguageModelConfig, out: str | None = None, overwrite: bo
     """Train, compare with the count baselines on held-out documents, write a run folder."""
     cfg.validate()
     with staged_run(out, "lm", overwrite, resume, cfg.to_dict()) as run:
-        lm = LanguageModel(cfg).fit(checkpoints=run.checkpoints, resume=resume)
+        lm = LanguageModel(cfg).fit(checkpoints=run.checkpoints / "fit", resume=resume)
         if not run.writes or not lm.fit_result_.is_global_zero:
             run.discard()
             return lm, None

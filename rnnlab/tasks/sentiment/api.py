@@ -198,9 +198,10 @@ class SentimentEnsemble:
         self.members, self.names = members, names
         self.classes_ = members[0].classes_
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
+    def predict_proba(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
         """(n_texts, n_classes): the mean of the members' probabilities."""
-        return np.mean([member.predict_proba(texts) for member in self.members], axis=0)
+        return np.mean([member.predict_proba(texts, batch_size) for member in self.members],
+                       axis=0)
 
     def predict(self, texts: list[str]) -> list[dict]:
         return labelled(texts, self.predict_proba(texts), self.classes_)

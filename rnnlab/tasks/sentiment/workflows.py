@@ -47,7 +47,7 @@ def fit_run(cfg: SentimentConfig, out: str | None = None, overwrite: bool = Fals
                       f"{corpus.sizes['val']} validation, {corpus.sizes['test']} test texts; "
                       f"classes {', '.join(corpus.classes)}[/dim]")
         warn_if_leaked(corpus, cfg)
-        classifier = SentimentClassifier(cfg).fit(corpus, run.checkpoints, resume)
+        classifier = SentimentClassifier(cfg).fit(corpus, run.checkpoints / "fit", resume)
         name = classifier.config.network_name
         if not classifier.fit_result_.is_global_zero or not run.writes:
             run.discard()
