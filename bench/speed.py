@@ -27,10 +27,10 @@ from rnnlab.tasks.forecasting.data import (
     Preprocessor,
     WindowDataModule,
     WindowTensors,
-    load_series,
     make_split,
 )
 from rnnlab.tasks.forecasting.model import ForecastEnsemble, ForecastModule, ForecastNet
+from rnnlab.tasks.forecasting.series import load_series
 from rnnlab.training import fit_module, seed_everything
 
 

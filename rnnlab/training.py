@@ -31,7 +31,8 @@ from lightning.pytorch.utilities import rank_zero_only
 from rnnlab.callbacks import History, ResumeState
 from rnnlab.config import SCHEDULES, TrainConfig
 from rnnlab.errors import UserError
-from rnnlab.runs import atomic_write_text, process_alive
+from rnnlab.outputs import process_alive
+from rnnlab.runs import atomic_write_text
 
 for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
     logging.getLogger(_name).setLevel(logging.WARNING)

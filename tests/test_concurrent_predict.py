@@ -21,7 +21,7 @@ import torch
 
 import rnnlab
 from rnnlab.data.datasets import resolve_data
-from rnnlab.tasks.forecasting.data import load_series
+from rnnlab.tasks.forecasting.series import load_series
 from tests.tasks.sentiment.conftest import synthetic_reviews
 
 RUNS = Path(__file__).parent / "fixtures" / "legacy_runs"

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from rnnlab import runs
+from rnnlab import outputs, runs
 from rnnlab.errors import UserError
 from rnnlab.runs import (
     RunFolder,
@@ -175,7 +175,7 @@ def test_overwrite_never_replaces_the_working_folder_its_parents_home_or_root(
     target = {"cwd": Path("."), "parent": Path(".."), "home": Path.home(),
               "root": Path("/")}[where]
     with pytest.raises(UserError, match="rnnlab never replaces those"):
-        runs.check_not_precious(target, "--out")
+        outputs.check_not_precious(target, "--out")
     if where == "cwd":
         with pytest.raises(UserError, match="the working folder"):
             RunFolder.create(target, "forecast", overwrite=True)
@@ -222,7 +222,7 @@ def test_a_kill_while_replacing_a_run_gives_the_old_run_back(tmp_path):
 def _sign(folder, pid, host=None):
     import platform
 
-    (folder / runs.MARKER).write_text(json.dumps({"host": host or platform.node(), "pid": pid}))
+    (folder / outputs.MARKER).write_text(json.dumps({"host": host or platform.node(), "pid": pid}))
 
 
 def test_a_signal_during_commit_is_acted_on_once_the_new_run_is_in_place(tmp_path,

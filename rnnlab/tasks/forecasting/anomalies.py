@@ -10,11 +10,13 @@ import pandas as pd
 
 from rnnlab.console import console
 from rnnlab.data.timeseries import window_origins
+from rnnlab.outputs import check_output_folder
 from rnnlab.report import plots
-from rnnlab.runs import atomic_write_text, check_output_folder
+from rnnlab.runs import atomic_write_text
 from rnnlab.tasks.forecasting.api import Forecaster
 from rnnlab.tasks.forecasting.config import check_level
-from rnnlab.tasks.forecasting.data import load_series, make_split
+from rnnlab.tasks.forecasting.data import make_split
+from rnnlab.tasks.forecasting.series import load_series
 
 ANOMALY_FILES = ("anomalies.csv", "anomalies_*.png")  # what `anomalies` writes in its folder
 

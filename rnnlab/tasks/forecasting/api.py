@@ -25,11 +25,9 @@ from rnnlab.jobs import job_of_api
 from rnnlab.tasks.forecasting.config import ForecastConfig
 from rnnlab.tasks.forecasting.data import (
     Preprocessor,
-    Series,
     Split,
     WindowDataModule,
     WindowTensors,
-    load_series,
     make_split,
 )
 from rnnlab.tasks.forecasting.metrics import (
@@ -44,6 +42,7 @@ from rnnlab.tasks.forecasting.model import (
     ForecastNet,
     ridge_autoregression,
 )
+from rnnlab.tasks.forecasting.series import Series, load_series
 from rnnlab.training import FitResult, fit_module, seed_everything
 
 STEPS_PER_CALL = 32  # optimizer steps per Lightning training step (see ForecastModule)

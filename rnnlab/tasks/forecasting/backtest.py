@@ -16,9 +16,10 @@ from rnnlab.report import html, plots
 from rnnlab.runs import RunFolder, staged_run
 from rnnlab.tasks.forecasting.api import Forecaster
 from rnnlab.tasks.forecasting.config import ForecastConfig
-from rnnlab.tasks.forecasting.data import Preprocessor, load_series, size_in_rows
+from rnnlab.tasks.forecasting.data import Preprocessor, size_in_rows
 from rnnlab.tasks.forecasting.evaluation import COLUMNS, ForecastResults, evaluate
 from rnnlab.tasks.forecasting.metrics import verdict
+from rnnlab.tasks.forecasting.series import load_series
 
 
 def fold_ends(n: int, test_rows: int, folds: int, horizon: int) -> list[tuple[int, int]]:

@@ -11,8 +11,8 @@ from rnnlab.data.timeseries import gather
 from rnnlab.results import Results
 from rnnlab.tasks.forecasting.api import Forecaster
 from rnnlab.tasks.forecasting.baselines import all_baselines
-from rnnlab.tasks.forecasting.data import Series
 from rnnlab.tasks.forecasting.metrics import forecast_metrics, verdict
+from rnnlab.tasks.forecasting.series import Series
 
 COLUMNS = ("mae", "rmse", "smape", "mase", "directional_accuracy", "coverage")
 

@@ -12,12 +12,14 @@ import pandas as pd
 
 from rnnlab.console import console
 from rnnlab.data.datasets import resolve_data
-from rnnlab.runs import atomic_write_text, check_output_file, staged_run
+from rnnlab.outputs import check_output_file
+from rnnlab.runs import atomic_write_text, staged_run
 from rnnlab.tasks.forecasting.api import Forecaster
 from rnnlab.tasks.forecasting.config import ForecastConfig, check_level
-from rnnlab.tasks.forecasting.data import load_series, make_split
+from rnnlab.tasks.forecasting.data import make_split
 from rnnlab.tasks.forecasting.evaluation import Evaluation, evaluate
 from rnnlab.tasks.forecasting.report import write_run
+from rnnlab.tasks.forecasting.series import load_series
 
 # The lecture's five variants (EI320A demo): name -> config changes.
 VARIANTS = {

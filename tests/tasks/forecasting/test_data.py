@@ -16,13 +16,12 @@ from rnnlab.errors import UserError
 from rnnlab.tasks.forecasting.config import ForecastConfig
 from rnnlab.tasks.forecasting.data import (
     Preprocessor,
-    Series,
     Split,
     WindowDataModule,
     WindowTensors,
-    load_series,
     make_split,
 )
+from rnnlab.tasks.forecasting.series import Series, load_series
 
 
 def _config(**changes) -> ForecastConfig:

@@ -1,0 +1,213 @@
+"""The user's series, read and checked: the table's time column parsed, sorted and put on a
+regular grid (or filled, as --fill says), the target and covariate columns numeric and finite,
+every problem one error naming the file, the column and the line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rnnlab.data.io import read_table
+from rnnlab.data.timeseries import infer_frequency
+from rnnlab.errors import UserError, check_columns
+from rnnlab.tasks.forecasting.config import ForecastConfig
+
+
+@dataclass
+class Series:
+    """A validated series: `targets` (time, k) and `features` (time, f) in original units."""
+
+    index: pd.Index  # DatetimeIndex, or a RangeIndex of steps when there is no time column
+    targets: np.ndarray
+    features: np.ndarray
+    freq: str | None
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def rows(self, start: int, stop: int) -> Series:
+        """Rows [start, stop): an earlier cut-off (backtest fold) or just the recent history."""
+        return Series(self.index[start:stop], self.targets[start:stop],
+                      self.features[start:stop], self.freq, self.source)
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the network computes in float32
+
+
+def load_series(cfg: ForecastConfig, frame: pd.DataFrame | Series | None = None,
+                source: str | None = None, fitted: bool = False) -> Series:
+    """Read (unless given) and validate the table named by `cfg.data`.
+
+    `fitted`: `cfg` is a trained run's (predict, evaluate, anomalies), so advice names what the
+    run was fitted with instead of options those commands do not have.
+    """
+    if isinstance(frame, Series):
+        return frame
+    if frame is None:
+        from rnnlab.data.datasets import resolve_data
+
+        path = resolve_data(cfg.data)
+        encoding_option = None if fitted else "--encoding"
+        frame, source = read_table(path, cfg.encoding, encoding_option), Path(path).name
+    source = source or "the data"
+    values = [*cfg.target, *cfg.features]
+    _check_columns(cfg, list(frame.columns), source)
+    # Checked in file order, so that the line numbers in messages are the file's own.
+    frame = frame.reset_index(drop=True)
+    frame = frame.assign(**{column: _numeric(frame[column], column, source) for column in values})
+    _check_values(cfg, frame, source, fitted)
+    if cfg.time_col is not None:
+        frame = _index_by_time(frame, cfg.time_col, cfg.time_format, source, fitted)
+    freq = infer_frequency(frame.index) if isinstance(frame.index, pd.DatetimeIndex) else None
+    if freq is not None:
+        frame = _regularise(frame, freq, cfg.fill, source, fitted)
+    frame = _fill(frame, values, cfg.fill)
+    return Series(
+        index=frame.index,
+        targets=frame[list(cfg.target)].to_numpy(np.float64),
+        features=frame[list(cfg.features)].to_numpy(np.float64).reshape(len(frame), -1),
+        freq=freq,
+        source=source,
+    )
+
+
+def _check_columns(cfg: ForecastConfig, columns: list[str], source: str) -> None:
+    check_columns(list(cfg.target), columns, source, "--target")
+    check_columns(list(cfg.features), columns, source, "--features")
+    if cfg.time_col is not None:
+        check_columns([cfg.time_col], columns, source, "--time-col")
+
+
+def _check_values(cfg: ForecastConfig, frame: pd.DataFrame, source: str, fitted: bool) -> None:
+    """Finite, within float32, positive under --log, and no NaN unless --fill will fill it."""
+    values = [*cfg.target, *cfg.features]
+    _check_finite(frame, values, source)
+    if cfg.log:
+        _check_positive(frame, list(cfg.target), source, fitted)
+    if cfg.fill == "none":
+        _check_no_nan(frame, values, source, fitted)
+
+
+def _line(position: int) -> int:
+    return position + 2  # header is line 1
+
+
+def _index_by_time(frame: pd.DataFrame, column: str, fmt: str | None, source: str,
+                   fitted: bool = False) -> pd.DataFrame:
+    raw = frame[column]
+    if fmt is None and pd.api.types.is_integer_dtype(raw) and raw.between(1000, 2999).all():
+        fmt = "%Y"  # a column of years such as 1885
+    parsed = pd.to_datetime(raw.astype(str), format=fmt, errors="coerce")
+    bad = parsed.isna() & raw.notna()
+    if bad.any() or raw.isna().any():
+        position = int(np.flatnonzero(bad | raw.isna())[0])
+        if fitted:
+            advice = f"fix the value (the run reads times as {fmt})" if fmt else "fix the value"
+        else:
+            advice = "fix the value or pass --time-format (e.g. --time-format %Y-%m)"
+        raise UserError(
+            f"{source} line {_line(position)}: time column {column!r} has {raw.iloc[position]!r}, "
+            f"which is not a date; {advice}"
+        )
+    duplicated = parsed.duplicated(keep=False)
+    if duplicated.any():
+        rows = np.flatnonzero(duplicated)[:2]
+        raise UserError(
+            f"{source}: timestamp {parsed.iloc[rows[0]]} appears twice (lines "
+            f"{_line(rows[0])} and {_line(rows[1])}) in {column!r}; remove or aggregate duplicates"
+        )
+    frame = frame.assign(**{column: parsed}).sort_values(column, kind="stable")
+    return frame.set_index(column)
+
+
+def _numeric(values: pd.Series, column: str, source: str) -> pd.Series:
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() & values.notna()
+    if bad.any():
+        position = int(np.flatnonzero(bad.to_numpy())[0])
+        raise UserError(
+            f"{source} line {_line(position)}: column {column!r} has {values.iloc[position]!r}, "
+            "which is not a number; fix it or choose a numeric column"
+        )
+    return numbers.astype(np.float64)
+
+
+def _check_finite(frame: pd.DataFrame, columns: list[str], source: str) -> None:
+    """inf, -inf and numbers beyond float32 (the network's precision) are refused by line."""
+    for column in columns:
+        values = frame[column].to_numpy(np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = np.isinf(values) | (np.abs(values) > FLOAT32_MAX)  # NaN: False
+        if not bad.any():
+            continue
+        position = int(np.flatnonzero(bad)[0])
+        value = values[position]
+        found = f"{source} column {column!r} has {value:g} on line {_line(position)}"
+        if np.isinf(value):
+            raise UserError(f"{found}; remove or fix that value")
+        raise UserError(f"{found}, beyond the float32 range (+-{FLOAT32_MAX:.1e}) the network "
+                        "computes in; fix that value or rescale the column")
+
+
+def _check_positive(frame: pd.DataFrame, columns: list[str], source: str, fitted: bool) -> None:
+    """--log needs every (non-missing) target positive."""
+    for column in columns:
+        values = frame[column].to_numpy(np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = values <= 0  # NaN: False
+        if bad.any():
+            position = int(np.flatnonzero(bad)[0])
+            advice = ("the run was fitted with --log, so every target must be positive; fix "
+                      "that value" if fitted else "drop --log")
+            raise UserError(
+                f"{source} line {_line(position)}: --log needs positive targets, found "
+                f"{values[position]:g} in column {column!r}; {advice}"
+            )
+
+
+def _regularise(frame: pd.DataFrame, freq: str, fill: str, source: str,
+                fitted: bool = False) -> pd.DataFrame:
+    """Put the series on its regular time grid; missing timestamps become NaN rows."""
+    grid = pd.date_range(frame.index[0], frame.index[-1], freq=freq)
+    if len(grid) == len(frame) or not frame.index.isin(grid).all():
+        return frame  # already regular, or irregular data that no grid fits: keep as is
+    missing = grid.difference(frame.index)
+    if fill == "none":
+        advice = ("the run was fitted without --fill, so add the missing rows to the file"
+                  if fitted else "pass --fill ffill or --fill interpolate to fill them")
+        raise UserError(
+            f"{source}: {len(missing)} timestamp(s) missing from the regular {freq} grid, first "
+            f"{missing[0].date()}; {advice}"
+        )
+    return frame.reindex(grid)
+
+
+def _check_no_nan(frame: pd.DataFrame, columns: list[str], source: str,
+                  fitted: bool = False) -> None:
+    values = frame[columns]
+    if values.isna().any().any():
+        column = values.columns[values.isna().any()][0]
+        position = int(np.flatnonzero(values[column].isna().to_numpy())[0])
+        advice = ("the run was fitted without --fill, so the data must have no gaps; fill in "
+                  "that value" if fitted else
+                  "pass --fill ffill or --fill interpolate, or clean the file")
+        raise UserError(
+            f"{source} line {_line(position)}: column {column!r} is empty (NaN); {advice}"
+        )
+
+
+def _fill(frame: pd.DataFrame, columns: list[str], fill: str) -> pd.DataFrame:
+    """Fill NaNs (and rows added for missing timestamps) in time order."""
+    values = frame[columns]
+    if fill == "none" or not values.isna().any().any():
+        return frame
+    filled = values.ffill() if fill == "ffill" else values.interpolate(limit_direction="both")
+    filled = filled.bfill()  # a leading gap has nothing before it
+    return frame.assign(**{c: filled[c] for c in columns})
+
+
+# -- split ---------------------------------------------------------------------------------
