@@ -645,14 +645,14 @@ for _name in ("missing-file", "one-class", "epochs-0", "lr-nan", "test-size-1.5"
         lambda c, b=SENTIMENT_FIT[_name]: (lambda a: [a[0], "label-curve", *a[2:], "--sizes",
                                                       "20,all"])(b(c)))
 add("sentiment-fit-resume-planted-pickle-checkpoint",
-    lambda c: (c.write(".out.checkpoints/last.ckpt", planted_pickle(c.tmp)),
+    lambda c: (c.write(".out.checkpoints/fit/last.ckpt", planted_pickle(c.tmp)),
                sentiment(c) + ["--resume"])[1], needs=("resume",))
 add("sentiment-fit-resume-broken-done-json",
-    lambda c: (c.write(".out.checkpoints/done.json", '{"epochs": 1, "weights": '),
+    lambda c: (c.write(".out.checkpoints/fit/done.json", '{"epochs": 1, "weights": '),
                sentiment(c) + ["--resume"])[1], needs=("resume",))
 add("sentiment-fit-resume-done-json-points-to-pickle",
-    lambda c: (c.write(".out.checkpoints/evil.ckpt", planted_pickle(c.tmp)),
-               c.write(".out.checkpoints/done.json", json.dumps(
+    lambda c: (c.write(".out.checkpoints/fit/evil.ckpt", planted_pickle(c.tmp)),
+               c.write(".out.checkpoints/fit/done.json", json.dumps(
                    {"history": [], "seconds": 1.0, "epochs": 1, "best_epoch": 0,
                     "world_size": 1, "weights": "evil.ckpt"})),
                sentiment(c) + ["--resume"])[2], needs=("resume",))
@@ -797,7 +797,7 @@ for _damage in ("missing", "a-file", "empty", "no-weights", "truncated-weights",
         lambda c, d=_damage: lm(c, init=damaged_run(c, "lm", d)), needs=_needs)
 add("lm-pretrain-init-sentiment-run", lambda c: lm(c, init=c.run("sentiment")))
 add("lm-pretrain-resume-planted-pickle-checkpoint",
-    lambda c: (c.write(".out.checkpoints/last.ckpt", planted_pickle(c.tmp)),
+    lambda c: (c.write(".out.checkpoints/fit/last.ckpt", planted_pickle(c.tmp)),
                lm(c) + ["--resume"])[1], needs=("resume",))
 
 

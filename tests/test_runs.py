@@ -239,8 +239,12 @@ def test_a_signal_during_commit_is_acted_on_once_the_new_run_is_in_place(tmp_pat
             os.kill(os.getpid(), signal.SIGINT)
 
     monkeypatch.setattr(runs.os, "replace", replace_then_ctrl_c)
-    with pytest.raises(KeyboardInterrupt):
-        run.commit()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run.commit()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert (final / "metrics.json").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # nothing aside, no staging
 
