@@ -29,7 +29,7 @@ class ForecastConfig(JobConfig):
                        "(rnnlab datasets).", D)
     target: tuple[str, ...] = option((), "Column(s) to forecast, comma-separated.", D)
     time_col: str | None = option(None, "Time column (parsed, sorted, frequency inferred); "
-                                  "none: rows are equally spaced steps in file order.", D)
+                                  "without it rows are equally spaced steps in file order.", D)
     features: tuple[str, ...] = option((), "Extra covariate columns, comma-separated (past "
                                        "covariates, observed up to the forecast origin).", D)
     time_format: str | None = option(None, "strftime format of the time column, e.g. %Y-%m.", D)
