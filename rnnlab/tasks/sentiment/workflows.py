@@ -69,7 +69,7 @@ def evaluate_run(run_dirs: str | Path | list[str | Path], data: str | None = Non
     share those test texts; they are scored one by one and as an ensemble (mean probability).
     TF-IDF + LR is always fitted on the first run's own training texts, as its network was."""
     runs = _distinct(run_dirs)
-    classifiers = _load_classifiers(runs)
+    classifiers = _load_ensemble(runs).members
     changes = {k: v for k, v in (("data", data), ("test", test)) if v is not None}
     corpus, cfg = _test_corpus(runs, classifiers, changes)
     if changes:
@@ -163,16 +163,14 @@ def predict_texts(run_dirs: str | Path | list[str | Path], texts: list[str],
                   where: list[str] | None = None) -> list[dict]:
     """`rnnlab sentiment predict`: label and probability of each text (several runs: of the
     mean of their class probabilities). An empty text is an error naming it by `where`."""
-    classifiers = _load_classifiers(_distinct(run_dirs))
+    ensemble = _load_ensemble(_distinct(run_dirs))
     if not texts:
         raise UserError("no texts to classify: give them as arguments, --file or on stdin")
     check_new_texts(texts, where)
-    return SentimentEnsemble(classifiers, [str(r) for r in _distinct(run_dirs)]).predict(texts)
+    return ensemble.predict(texts)
 
 
-def _load_classifiers(runs: list[str | Path]) -> list[SentimentClassifier]:
-    """The runs' classifiers; UserError unless they all predict the same classes (an
-    ensemble averages their probability columns)."""
-    classifiers = [SentimentClassifier.load(run_dir) for run_dir in runs]
-    SentimentEnsemble(classifiers, [str(r) for r in runs])  # checks the classes
-    return classifiers
+def _load_ensemble(runs: list[str | Path]) -> SentimentEnsemble:
+    """The runs' classifiers as one ensemble (the mean of their probabilities; one run: that
+    run's); UserError unless they all predict the same classes."""
+    return SentimentEnsemble([SentimentClassifier.load(r) for r in runs], list(map(str, runs)))
