@@ -21,12 +21,13 @@ CASES = [
     (["forecast", "fit", "--target", "Passengers"], forecast_workflows, "fit_run",
      ForecastConfig(target=("Passengers",))),
     (["sentiment", "fit"], sentiment_workflows, "fit_run", SentimentConfig()),
-    (["lm", "pretrain"], lm_workflows, "pretrain_run", LanguageModelConfig()),
+    (["lm", "pretrain"], lm_workflows, "fit_run", LanguageModelConfig()),
+    (["lm", "fit"], lm_workflows, "fit_run", LanguageModelConfig()),
 ]
 
 
 @pytest.mark.parametrize(("args", "module", "function", "expected"), CASES,
-                         ids=[case[0][0] for case in CASES])
+                         ids=[" ".join(case[0][:2]) for case in CASES])
 def test_fit_without_options_builds_the_default_config(cli, monkeypatch, args, module,
                                                        function, expected):
     seen = []
@@ -66,7 +67,7 @@ def test_the_jobs_documented_training_defaults():
 def test_derived_flags_keep_their_names(cli, monkeypatch, args, field, value):
     seen = []
     for module, function in ((forecast_workflows, "fit_run"), (sentiment_workflows, "fit_run"),
-                             (lm_workflows, "pretrain_run")):
+                             (lm_workflows, "fit_run")):
         monkeypatch.setattr(module, function, lambda cfg, **run: seen.append(cfg))
     result = cli(args)
     assert result.code == 0, result.err

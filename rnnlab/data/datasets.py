@@ -60,6 +60,10 @@ DATASETS = {d.name: d for d in [
             "3,000 movie-review sentences (1,500 pos, 1,500 neg) from sentence polarity v1.0",
             "3992ba85ccd55204117430d0b75b32e2a477c7ca959fab8875a900e79c3d5be3",
             "--text-col text --label-col label"),
+    Dataset("tiny-shakespeare", "lm", "tiny-shakespeare.txt",
+            "the first 200,000 characters (7,552 lines) of Karpathy's tiny Shakespeare",
+            "d48b8b09f2897bd9046088795c8ba6060e7a4394a2f1e58a562a4cea0a0a74dc",
+            "--level char"),
 ]}
 
 

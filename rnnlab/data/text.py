@@ -311,7 +311,11 @@ def empty_vocabulary(counts: Counter, min_freq: int, max_size: int | None,
 def make_tokenizer(kind: str, min_freq: int = 2, max_size: int | None = None,
                    bpe_vocab: int = 8000, lowercase: bool = True,
                    specials: Sequence[str] = ()) -> Tokenizer:
-    """An unfitted tokenizer of `kind` ("word" or "bpe")."""
+    """An unfitted tokenizer of `kind` ("word", "bpe" or "char")."""
+    if kind == "char":
+        from rnnlab.data.chars import CharTokenizer
+
+        return CharTokenizer(specials)
     if kind == "bpe":
         return SubwordTokenizer(bpe_vocab, min_freq, lowercase, specials)
     return WordTokenizer(min_freq, max_size, lowercase, specials)
@@ -319,8 +323,10 @@ def make_tokenizer(kind: str, min_freq: int = 2, max_size: int | None = None,
 
 def tokenizer_from_dict(state: dict) -> Tokenizer:
     """Rebuild a fitted tokenizer from its JSON state."""
-    return SubwordTokenizer.from_dict(state) if state["kind"] == "bpe" else \
-        WordTokenizer.from_dict(state)
+    from rnnlab.data.chars import CharTokenizer
+
+    kinds = {"bpe": SubwordTokenizer, "char": CharTokenizer}
+    return kinds.get(state["kind"], WordTokenizer).from_dict(state)
 
 
 # -- batching: similar lengths together, padded + lengths for packing --------------------------

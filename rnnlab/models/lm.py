@@ -163,7 +163,7 @@ def detach_state(state: State | None) -> State | None:
     return state.detach()
 
 
-# -- from a saved state: what `rnnlab lm pretrain` writes and `sentiment fit --pretrained` reads --
+# -- from a saved state: what `rnnlab lm fit` writes and `sentiment fit --pretrained` reads --
 LM_FILE = "language_model.json"  # the language model's JSON state in a run's model/ folder
 
 

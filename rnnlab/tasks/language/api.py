@@ -1,14 +1,16 @@
-"""LanguageModel: pretrain a word-level recurrent language model on unlabelled text.
+"""LanguageModel: a recurrent language model of characters, words or subwords.
 
 >>> from rnnlab.tasks.language import LanguageModel, LanguageModelConfig
->>> lm = LanguageModel(LanguageModelConfig(data="rt-polarity-demo")).fit()   # doctest: +SKIP
->>> lm.perplexity(["a gripping film"])                                       # doctest: +SKIP
+>>> lm = LanguageModel(LanguageModelConfig(data="tiny-shakespeare", level="char")).fit()
+...                                                                        # doctest: +SKIP
+>>> "".join(t.text for t in lm.generate("ROMEO:", length=200, seed=1))   # doctest: +SKIP
 
-The saved run is what `rnnlab sentiment fit --pretrained RUN` starts from.
+A word-level run is also what `rnnlab sentiment fit --pretrained RUN` starts from.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,17 +18,26 @@ import torch
 
 from rnnlab import store
 from rnnlab.data.text import EOS, make_tokenizer
+from rnnlab.errors import UserError
 from rnnlab.estimator import Estimator
 from rnnlab.models.lm import LM_FILE, WordLanguageModel, load_language_model
 from rnnlab.tasks.language.config import LanguageModelConfig
 from rnnlab.tasks.language.data import (
     BpttChunks,
     StreamDataModule,
+    read_corpus,
     read_documents,
     split_documents,
+    split_text,
     token_stream,
 )
 from rnnlab.tasks.language.evaluation import validation_metrics
+from rnnlab.tasks.language.generation import (
+    Token,
+    check_sampling,
+    generate_tokens,
+    prompt_ids,
+)
 from rnnlab.tasks.language.model import LanguageModelModule, perplexity, stream_nll
 from rnnlab.training import FitResult, fit_module, seed_everything
 
@@ -34,7 +45,7 @@ VAL_ROWS = 8  # parallel rows of the validation stream (longer contexts than tra
 
 
 class LanguageModel(Estimator):
-    """A word-level LSTM / GRU / RNN language model with tied embeddings.
+    """An LSTM / GRU / RNN language model of characters, words or BPE subwords.
 
     Fitted attributes: `tokenizer_`, `net_`, `fit_result_`, `split_` (documents and tokens),
     `metrics_` (validation perplexity of the network and the count-based baselines).
@@ -45,22 +56,21 @@ class LanguageModel(Estimator):
 
     def fit(self, docs: list[str] | None = None, source: str = "the texts",
             checkpoints: Path | None = None, resume: bool = False) -> LanguageModel:
-        """Read `config.data` (unless `docs` are given), hold out documents, train; self.
-        `checkpoints`: a folder for resumable training checkpoints; `resume` continues the
-        fit interrupted there."""
+        """Read `config.data` (unless `docs` are given), hold out the validation part, train;
+        self. `checkpoints`: a folder for resumable training checkpoints; `resume` continues
+        the fit interrupted there."""
         cfg = self.config
         cfg.validate()
         seed_everything(self.config.train.seed)  # the initial weights depend on it too
-        if docs is None:
-            docs, source = read_documents(cfg)
-        train_docs, val_docs = split_documents(docs, cfg.val_size, cfg.train.seed)
         base = None
         if cfg.init:  # ULMFiT's LM fine-tuning: same vocabulary, architecture and weights
             base, self.tokenizer_, state = load_language_model(cfg.init)
             self.config = cfg = cfg.continued_from(state)
-        else:
-            self.tokenizer_ = make_tokenizer(cfg.tokenizer, cfg.min_freq, cfg.max_vocab,
-                                             cfg.bpe_vocab, specials=(EOS,)).fit(train_docs)
+        train_docs, val_docs, source = self._held_out(docs, source)
+        if base is None:
+            specials = () if cfg.level == "char" else (EOS,)
+            self.tokenizer_ = make_tokenizer(cfg.level, cfg.min_freq, cfg.max_vocab,
+                                             cfg.bpe_vocab, specials=specials).fit(train_docs)
         train_stream = token_stream(self.tokenizer_, train_docs, cfg.backward)
         val_stream = token_stream(self.tokenizer_, val_docs, cfg.backward)
         rows = min(cfg.train.batch_size, max(1, (len(train_stream) - 1) // (2 * cfg.bptt)))
@@ -85,13 +95,53 @@ class LanguageModel(Estimator):
                        "train_tokens": int(len(train_stream)), "val_tokens": int(len(val_stream))}
         self.source_ = source
         self.metrics_ = validation_metrics(self.net_, cfg.model, val, train_stream, val_stream,
-                                           self.tokenizer_.vocab_size)
+                                           self.tokenizer_.vocab_size, cfg.level)
         return self
+
+    def _held_out(self, docs: list[str] | None, source: str
+                  ) -> tuple[list[str], list[str], str]:
+        """(training texts, validation texts, source). Character level: the text's last
+        --val-size share; otherwise whole documents drawn at random (seeded)."""
+        cfg = self.config
+        if cfg.level == "char":
+            text, source = read_corpus(cfg) if docs is None else ("\n".join(docs), source)
+            train_text, val_text = split_text(text, cfg.val_size)
+            return [train_text], [val_text], source
+        if docs is None:
+            docs, source = read_documents(cfg)
+        return *split_documents(docs, cfg.val_size, cfg.train.seed), source
+
+    def generate(self, prompt: str = "", length: int = 200, temperature: float = 1.0,
+                 top_k: int | None = None, top_p: float | None = None, seed: int = 0
+                 ) -> Iterator[Token]:
+        """Tokens continuing `prompt`, one at a time (an iterator, so they can be streamed):
+        each a `Token(text, id, logprob)`. Same seed, same text; `temperature` 0 is greedy;
+        `top_k` / `top_p` restrict each draw to the k most likely tokens / the smallest set
+        holding probability top_p. Options are checked here, before the first token."""
+        self.check_is_fitted()
+        check_sampling(length, temperature, top_k, top_p)
+        if self.config.backward or self.config.bidirectional:
+            way = "backwards (--backward)" if self.config.backward else \
+                "in both directions (--bidirectional)"
+            raise UserError(f"this language model reads text {way}; generation continues a "
+                            "prompt forwards: fit a forward model (`rnnlab lm fit` without "
+                            "--backward / --bidirectional)")
+        ids = prompt_ids(self.tokenizer_, self.config.level, prompt)
+        starts_line = not prompt or prompt.endswith("\n")
+        return generate_tokens(self.net_, self.tokenizer_, self.config.level, ids, length,
+                               temperature, top_k, top_p, seed, starts_line)
+
+    def stream(self, docs: list[str]) -> np.ndarray:
+        """The token ids of `docs` as the model reads them: characters of the texts joined by
+        line breaks, or each document's tokens followed by <eos>."""
+        self.check_is_fitted()
+        if self.config.level == "char":
+            return np.asarray(self.tokenizer_.encode("\n".join(docs)), dtype=np.int64)
+        return token_stream(self.tokenizer_, docs, self.config.backward)
 
     def perplexity(self, docs: list[str]) -> float:
         """Perplexity of the model on `docs` (one stream, <eos> between documents)."""
-        self.check_is_fitted()
-        stream = token_stream(self.tokenizer_, docs, self.config.backward)
+        stream = self.stream(docs)
         chunks = BpttChunks(stream, min(VAL_ROWS, max(1, (len(stream) - 1) // 2)),
                             self.config.bptt, min_columns=1)
         return perplexity(stream_nll(self.net_, chunks))
@@ -101,7 +151,7 @@ class LanguageModel(Estimator):
         self.check_is_fitted()
         results = []
         for doc in docs:
-            stream = token_stream(self.tokenizer_, [doc], self.config.backward)
+            stream = self.stream([doc])
             chunks = BpttChunks(stream, 1, self.config.bptt, min_columns=1)
             results.append({"text": doc, "perplexity": perplexity(stream_nll(self.net_, chunks)),
                             "tokens": int(len(stream) - 1)})
@@ -109,14 +159,12 @@ class LanguageModel(Estimator):
 
     def unknown_rate(self, docs: list[str]) -> float:
         """Share of tokens of `docs` that map to <unk>."""
-        self.check_is_fitted()
-        stream = token_stream(self.tokenizer_, docs)
+        stream = self.stream(docs)
         return float(np.mean(stream == self.tokenizer_.token_to_id("<unk>")))
 
     def known_words(self, docs: list[str]) -> tuple[int, int]:
         """(tokens of `docs` in the vocabulary, all tokens), <eos> not counted."""
-        self.check_is_fitted()
-        stream = token_stream(self.tokenizer_, docs)
+        stream = self.stream(docs)
         words = stream[stream != self.tokenizer_.token_to_id(EOS)]
         return int(np.sum(words != self.tokenizer_.token_to_id("<unk>"))), len(words)
 

@@ -1,4 +1,5 @@
-"""LanguageModelConfig: every option of `rnnlab lm pretrain`, validated at the boundary."""
+"""LanguageModelConfig: every option of `rnnlab lm fit` (alias `lm pretrain`), validated at the
+boundary."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rnnlab.config import SCHEDULE_HELP, SCHEDULES, JobConfig, TrainConfig, opti
 from rnnlab.errors import UserError
 
 CELLS = ("lstm", "gru", "rnn")
+LEVELS = ("char", "word", "bpe")
 # The language model's training defaults: AWD-LSTM-style clipping at 0.25, short patience.
 TRAIN_DEFAULTS = TrainConfig(epochs=10, patience=2, batch_size=32, lr=2e-3, clip=0.25)
 D, M = "Data", "Model"  # --help panels
@@ -19,19 +21,19 @@ INHERITED = ("embed", "hidden", "layers", "bidirectional", "dropout", "weight_dr
 
 
 def require_lm_run(path: str | None, flag: str) -> None:
-    """UserError unless `path` is None or a run folder written by `rnnlab lm pretrain`."""
+    """UserError unless `path` is None or a run folder written by `rnnlab lm fit`."""
     if path is None:
         return
     try:
         store.model_dir(path, "lm")
     except UserError as exc:
-        raise UserError(f"{flag} {path} is not a run folder of `rnnlab lm pretrain` ({exc}); "
-                        "pretrain one first") from None
+        raise UserError(f"{flag} {path} is not a run folder of `rnnlab lm fit` ({exc}); "
+                        "fit one first") from None
 
 
 @dataclass(frozen=True)
 class LanguageModelConfig(JobConfig):
-    """Options of `rnnlab lm pretrain`: each field is the option `--field-name`, with this
+    """Options of `rnnlab lm fit`: each field is the option `--field-name`, with this
     default and help (rnnlab.cli_common.config_options)."""
 
     # -- data ------------------------------------------------------------------------------
@@ -42,7 +44,11 @@ class LanguageModelConfig(JobConfig):
     val_size: float = option(0.05, "Share of documents held out for validation.", D,
                              low=0.001, high=0.5)
     max_docs: int | None = option(None, "Use only the first N documents.", D, low=2)
-    tokenizer: str = option("word", "word | bpe (fitted on the training documents only).", D)
+    level: str = option("word", "char | word | bpe: the unit modelled. char keeps the text "
+                        "exactly as it is (layout, case, unicode) and holds out its last "
+                        "--val-size share; word and bpe hold out whole documents. The "
+                        "vocabulary is fitted on the training part only.", D,
+                        flags=("--level", "--tokenizer"))
     min_freq: int = option(2, "Occurrences a word needs to enter the vocabulary.", D, low=1)
     max_vocab: int | None = option(20000, "Largest vocabulary (0: no limit).", D,
                                    zero_is_none=True, low=4)
@@ -72,10 +78,17 @@ class LanguageModelConfig(JobConfig):
                                       "going on round the stream (0: once per pass).", M,
                                       zero_is_none=True, low=1)
     schedule: str = option("constant", SCHEDULE_HELP, "Training")
-    init: str | None = option(None, "Run folder of an earlier `lm pretrain`: go on training it "
+    init: str | None = option(None, "Run folder of an earlier `lm fit`: go on training it "
                               "on these texts (ULMFiT's LM fine-tuning); its vocabulary, "
                               "architecture and dropouts are kept.", M)
     train: TrainConfig = field(default_factory=lambda: TRAIN_DEFAULTS)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> LanguageModelConfig:
+        """Runs written before `--level` saved the unit as `tokenizer`."""
+        if "tokenizer" in values and "level" not in values:
+            values = {**values, "level": values["tokenizer"]}
+        return super().from_dict(values)
 
     def architecture(self) -> dict[str, Any]:
         """Keyword arguments of `WordLanguageModel` (besides the vocabulary size)."""
@@ -89,7 +102,7 @@ class LanguageModelConfig(JobConfig):
         """This config with the architecture and tokenizer kind of the language model whose
         saved `state` (language_model.json) it goes on training."""
         arch = state["architecture"]
-        return self.replace(model=arch["cell"], tokenizer=state["tokenizer"]["kind"],
+        return self.replace(model=arch["cell"], level=state["tokenizer"]["kind"],
                             backward=state["config"]["backward"],
                             **{name: arch[name] for name in INHERITED})
 
@@ -97,11 +110,14 @@ class LanguageModelConfig(JobConfig):
         """Raise UserError for options that cannot work whatever the data."""
         require_lm_run(self.init, "--init")
         self.check_ranges()
-        self.check_choices({"schedule": SCHEDULES, "tokenizer": ("word", "bpe"),
+        self.check_choices({"schedule": SCHEDULES, "level": LEVELS,
                             "model": CELLS})
         if self.bidirectional and self.backward:
             raise UserError("--backward with --bidirectional: a bidirectional model already "
                             "reads both ways; give one of them")
+        if self.level == "char" and self.backward:
+            raise UserError("--backward is for word and bpe levels (a backward model of "
+                            "documents); a character model reads the text as written")
         if self.bidirectional and self.layers != 1:
             raise UserError(f"--bidirectional needs --layers 1 (got {self.layers}): deeper, each "
                             "fused direction would read the other's view of the future")

@@ -57,6 +57,35 @@ def read_documents(cfg: LanguageModelConfig, minimum: int = 2) -> tuple[list[str
     return docs, source
 
 
+def read_corpus(cfg: LanguageModelConfig) -> tuple[str, str]:
+    """(text, source name) for a character model: a text file exactly as it is (a UTF-8 byte
+    order mark aside), several files or a folder's .txt files joined with a line break, a
+    table's texts one per line. UserError when there is nothing but whitespace."""
+    path = None if "," in cfg.data else resolve_data(cfg.data)
+    if path is None or path.is_dir():
+        files = [check_file(p.strip()) for p in cfg.data.split(",")] if path is None else \
+            sorted(p for p in path.rglob("*.txt") if not p.name.startswith("."))
+        text = "\n".join(read_text(f, cfg.encoding) for f in files)
+        source = ",".join(f.name for f in files) if path is None else path.name
+    elif _is_table(path):
+        docs, source = read_documents(cfg, minimum=1)
+        text = "\n".join(docs)
+    else:
+        text, source = read_text(path, cfg.encoding), path.name
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise UserError(f"{source} holds no text (it is empty or only whitespace); a language "
+                        "model needs text to learn from")
+    return text, source
+
+
+def split_text(text: str, val_size: float) -> tuple[str, str]:
+    """The first 1 - val_size share of the characters for training, the rest for validation
+    (contiguous, as nanoGPT's shakespeare_char: a random cut would leak neighbouring lines)."""
+    cut = len(text) - max(1, round(val_size * len(text)))
+    return text[:cut], text[cut:]
+
+
 def _lines(path: Path, encoding: str) -> list[str]:
     # "\n" only: str.splitlines would also break at U+0085 found in latin-1 text
     return [line.strip() for line in read_text(path, encoding).split("\n") if line.strip()]
@@ -72,14 +101,16 @@ def split_documents(docs: list[str], val_size: float, seed: int) -> tuple[list[s
 
 
 def token_stream(tokenizer: Tokenizer, docs: list[str], backward: bool = False) -> np.ndarray:
-    """All documents' ids, each followed by <eos>, as one int64 array; `backward`: each
-    document's ids last first (a backward language model predicts the previous word)."""
+    """All documents' ids, each followed by <eos> (when the tokenizer has one: a character
+    tokenizer does not), as one int64 array; `backward`: each document's ids last first (a
+    backward language model predicts the previous word)."""
     eos = tokenizer.token_to_id(EOS)
     ids: list[int] = []
     for doc in docs:
         doc_ids = tokenizer.encode(doc)
         ids.extend(doc_ids[::-1] if backward else doc_ids)
-        ids.append(eos)
+        if eos is not None:
+            ids.append(eos)
     return np.asarray(ids, dtype=np.int64)
 
 

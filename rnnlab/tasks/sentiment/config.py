@@ -18,7 +18,7 @@ D, M, B = "Data", "Model", "Baselines"  # --help panels
 
 def pretrained_kind(path: str) -> str:
     """What `--pretrained` names: "classifier" (a run of `rnnlab sentiment fit`) or
-    "language_model" (a run of `rnnlab lm pretrain`); UserError for any other folder."""
+    "language_model" (a run of `rnnlab lm fit`); UserError for any other folder."""
     kinds = {"sentiment": "classifier", "lm": "language_model"}
     try:
         job = store.describe(Path(path))["job"]
@@ -26,7 +26,7 @@ def pretrained_kind(path: str) -> str:
     except UserError as exc:
         job, found = None, str(exc)
     if job not in kinds:
-        raise UserError(f"--pretrained {path} is not a run folder of `rnnlab lm pretrain` or "
+        raise UserError(f"--pretrained {path} is not a run folder of `rnnlab lm fit` or "
                         f"`rnnlab sentiment fit` ({found}); pretrain one first")
     return kinds[job]
 
@@ -76,7 +76,7 @@ class SentimentConfig(JobConfig):
                                 low=0.0, high=0.95)
     pooling: str = option("maxmean", "last | maxmean | concat (last + max + mean).", M)
     head_hidden: int = option(0, "Units of a dense layer before the output (0: none).", M, low=0)
-    pretrained: str | None = option(None, "Run folder of `rnnlab lm pretrain` (start from its "
+    pretrained: str | None = option(None, "Run folder of `rnnlab lm fit` (start from its "
                                     "embedding and encoder) or of `rnnlab sentiment fit` (also "
                                     "its head when the classes match).", M)
     lr_decay: float = option(2.6, "With --pretrained: each lower layer group learns lr / this.",

@@ -22,6 +22,7 @@ from typing import NamedTuple
 import torch
 
 from rnnlab.data.text import PAD, PAD_ID, UNK, Tokenizer, Vocabulary, WordTokenizer
+from rnnlab.errors import UserError
 from rnnlab.models.lm import WordLanguageModel
 from rnnlab.tasks.sentiment.config import SentimentConfig
 from rnnlab.tasks.sentiment.model import TextClassifierNet
@@ -42,6 +43,10 @@ def pretrained_config(cfg: SentimentConfig, state: dict) -> SentimentConfig:
     """The classifier's config with the language model's architecture (bidirectional when
     the language model is), reading direction and tokenizer kind; the other options
     (dropout, pooling, training) stay as given."""
+    if state["tokenizer"]["kind"] == "char":
+        raise UserError(f"--pretrained {cfg.pretrained} is a character-level language model; a "
+                        "classifier starts from a word or bpe one (`rnnlab lm fit --level "
+                        "word`)")
     arch = state["architecture"]
     return cfg.replace(model=arch["cell"], embed=arch["embed"], hidden=arch["hidden"],
                        layers=arch["layers"], bidirectional=arch["bidirectional"],

@@ -36,7 +36,7 @@ def test_fit_options_reach_the_config(cli, monkeypatch):
 
 def test_pretrain_options_reach_the_config(cli, monkeypatch):
     seen = {}
-    monkeypatch.setattr(lm_workflows, "pretrain_run",
+    monkeypatch.setattr(lm_workflows, "fit_run",
                         lambda cfg, **run: seen.update(cfg=cfg))
     result = cli(["lm", "pretrain", "--bptt", "35", "--no-tie", "--sampled-softmax", "512",
                   "--weight-drop", "0.5"])
