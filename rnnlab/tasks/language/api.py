@@ -27,6 +27,7 @@ from rnnlab.tasks.language.data import (
     StreamDataModule,
     read_corpus,
     read_documents,
+    scoring_chunks,
     split_documents,
     split_text,
     token_stream,
@@ -41,8 +42,6 @@ from rnnlab.tasks.language.generation import (
 from rnnlab.tasks.language.model import LanguageModelModule, perplexity, stream_nll
 from rnnlab.training import FitResult, fit_module, seed_everything
 
-VAL_ROWS = 8  # parallel rows of the validation stream (longer contexts than training rows)
-
 
 class LanguageModel(Estimator):
     """An LSTM / GRU / RNN language model of characters, words or BPE subwords.
@@ -55,10 +54,12 @@ class LanguageModel(Estimator):
         super().__init__(config if config is not None else LanguageModelConfig())
 
     def fit(self, docs: list[str] | None = None, source: str = "the texts",
-            checkpoints: Path | None = None, resume: bool = False) -> LanguageModel:
+            checkpoints: Path | None = None, resume: bool = False,
+            callbacks: list | None = None) -> LanguageModel:
         """Read `config.data` (unless `docs` are given), hold out the validation part, train;
         self. `checkpoints`: a folder for resumable training checkpoints; `resume` continues
-        the fit interrupted there."""
+        the fit interrupted there; `callbacks`: extra Lightning callbacks (a benchmark's
+        timeline)."""
         cfg = self.config
         cfg.validate()
         seed_everything(self.config.train.seed)  # the initial weights depend on it too
@@ -76,8 +77,7 @@ class LanguageModel(Estimator):
         rows = min(cfg.train.batch_size, max(1, (len(train_stream) - 1) // (2 * cfg.bptt)))
         self.stream_rows_ = rows  # --batch-size, lowered when the text fills fewer rows
         train = BpttChunks(train_stream, rows, cfg.bptt)
-        val = BpttChunks(val_stream, min(VAL_ROWS, max(1, (len(val_stream) - 1) // 2)),
-                         cfg.bptt)
+        val = scoring_chunks(val_stream, cfg.bptt, min_columns=2)
         net = base.train() if base is not None else WordLanguageModel(
             self.tokenizer_.vocab_size, **cfg.architecture())
         counts = np.bincount(train_stream, minlength=self.tokenizer_.vocab_size) + 1.0
@@ -89,7 +89,8 @@ class LanguageModel(Estimator):
             per_epoch = max(1, cfg.epoch_tokens // (rows * cfg.bptt))
         self.fit_result_: FitResult = fit_module(module, StreamDataModule(train, val, per_epoch),
                                                  cfg.train, monitor="val_loss", mode="min",
-                                                 checkpoints=checkpoints, resume=resume)
+                                                 checkpoints=checkpoints, resume=resume,
+                                                 callbacks=callbacks)
         self.net_ = net.eval()  # fitted only once training has ended
         self.split_ = {"train": len(train_docs), "val": len(val_docs),
                        "train_tokens": int(len(train_stream)), "val_tokens": int(len(val_stream))}
@@ -142,8 +143,7 @@ class LanguageModel(Estimator):
     def perplexity(self, docs: list[str]) -> float:
         """Perplexity of the model on `docs` (one stream, <eos> between documents)."""
         stream = self.stream(docs)
-        chunks = BpttChunks(stream, min(VAL_ROWS, max(1, (len(stream) - 1) // 2)),
-                            self.config.bptt, min_columns=1)
+        chunks = scoring_chunks(stream, self.config.bptt)
         return perplexity(stream_nll(self.net_, chunks))
 
     def predict(self, docs: list[str]) -> list[dict]:

@@ -146,6 +146,17 @@ class BpttChunks(Dataset):
         return self.inputs.numel()
 
 
+SCORING_ROWS = 8  # most parallel rows when scoring a stream (validation, perplexity)
+
+
+def scoring_chunks(stream: np.ndarray, bptt: int, min_columns: int = 1) -> BpttChunks:
+    """Chunks to score `stream` with: up to SCORING_ROWS parallel rows (faster), but each row
+    at least 8 BPTT chunks long, since every row starts without context (a short text is one
+    row, read with its whole context, as when scored by hand)."""
+    rows = max(1, min(SCORING_ROWS, (len(stream) - 1) // (8 * bptt)))
+    return BpttChunks(stream, rows, bptt, min_columns)
+
+
 class ChunkCycle(Sampler[int]):
     """Consecutive chunk indices, `per_epoch` at a time, each epoch going on where the last one
     stopped (wrapping round the stream): a long stream is validated (and checkpointed) every

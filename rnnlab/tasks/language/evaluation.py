@@ -61,5 +61,6 @@ def verdict(metrics: dict[str, dict[str, float]], network: str, level: str = "wo
     relation = "beats" if ours < theirs else "does not beat"
     others = ", ".join(f"{name} {values[key]:.{digits}f}" for name, values in metrics.items()
                        if name not in (network, rival))
+    tail = f" ({others})." if others else "."
     return best, (f"{network} {relation} the {NAMES.get(rival, rival)}: validation {label} "
-                  f"{ours:.{digits}f} vs {theirs:.{digits}f}" + (f" ({others})." if others else "."))
+                  f"{ours:.{digits}f} vs {theirs:.{digits}f}{tail}")

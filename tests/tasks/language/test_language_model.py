@@ -210,7 +210,7 @@ def test_init_goes_on_from_a_language_model_with_its_vocabulary_and_architecture
 def test_init_must_name_a_language_model_run(cli, tmp_path):
     result = cli(["lm", "pretrain", "--init", tmp_path, "--out", tmp_path / "lm"])
     assert result.code == 2
-    assert "--init" in result.err and "is not a run folder of `rnnlab lm pretrain`" in result.err
+    assert "--init" in result.err and "is not a run folder of `rnnlab lm fit`" in result.err
 
 
 def test_bf16_mixed_precision_trains_under_autocast_and_the_model_still_learns(monkeypatch):

@@ -150,5 +150,5 @@ def test_pretrained_folder_without_a_model_file_is_a_user_error(cli, reviews_csv
     result = cli(["sentiment", "fit", "--data", reviews_csv, "--pretrained", tmp_path / "empty",
                   "--out", tmp_path / "run"])
     assert result.code == 2 and len(result.err_lines) == 1
-    assert "is not a run folder of `rnnlab lm pretrain` or `rnnlab sentiment fit`" in \
+    assert "is not a run folder of `rnnlab lm fit` or `rnnlab sentiment fit`" in \
         result.err_lines[0]
