@@ -55,3 +55,27 @@ def gradients(
                          steps=steps, radii=split_list(radii, "--radii", float), clip=clip,
                          forget_bias=forget_bias, seed=seed)
     gradients_run(cfg, out, overwrite)
+
+
+@app.command()
+def embeddings(
+    run: Annotated[str, Opt(help="A language-model or sentiment run folder.")],
+    words: Annotated[str | None, Opt(help="Tokens to show the neighbours of (comma-separated; "
+                                     "default: the most frequent).")] = None,
+    top: Annotated[int, Opt(help="Neighbours per token.")] = 10,
+    limit: Annotated[int, Opt(help="The map shows this many most frequent tokens (plus the "
+                              "words and their neighbours).")] = 300,
+    seed: Annotated[int, Opt(help="Seed of the t-SNE map.")] = 0,
+    out: Annotated[str | None, Opt(help="Also write embeddings.json, the t-SNE map and "
+                                   "report.html to this folder.", rich_help_panel="Output")
+                   ] = None,
+    overwrite: Overwrite = False,
+) -> None:
+    """Nearest tokens by cosine similarity in a model's embedding table, and (with --out) a
+    2-D t-SNE map of it; for language-model and sentiment runs.
+
+    Example: rnnlab explain embeddings --run runs/lm-demo --words film,good,bad --out runs/emb
+    """
+    from rnnlab.explain.embeddings import embeddings_run
+
+    embeddings_run(run, list(split_list(words, "--words")), top, limit, seed, out, overwrite)

@@ -122,8 +122,10 @@ def set_spectral_radius(net: AddingNet, radius: float) -> None:
 
 def gradient_norms(net: AddingNet, x: torch.Tensor, targets: torch.Tensor) -> np.ndarray:
     """(time,) the batch mean of ||dL/dh_{T-1-d}|| for d = 0 .. T-1 (L: squared error of each
-    sequence; sequences are independent, so the gradient of their sum is each one's own)."""
-    step = InspectableRNN.from_fused(net.rnn).layers[0][0]
+    sequence; sequences are independent, so the gradient of their sum is each one's own).
+    In float64, so that vanishing norms reach 1e-300 before they underflow to 0."""
+    step = InspectableRNN.from_fused(net.rnn).double().layers[0][0]
+    x, targets = x.double(), targets.double()
     batch, length, _ = x.shape
     zeros = x.new_zeros(batch, net.rnn.hidden_size)
     state = (zeros, zeros) if isinstance(net.rnn, nn.LSTM) else zeros
@@ -131,7 +133,8 @@ def gradient_norms(net: AddingNet, x: torch.Tensor, targets: torch.Tensor) -> np
     for t in range(length):
         state, gates = step(x[:, t], state)
         hidden.append(gates["h"])  # (batch, hidden), a node of the graph for dL/dh_t
-    loss = ((net.head(hidden[-1]) - targets) ** 2).sum()
+    head = nn.functional.linear(hidden[-1], net.head.weight.double(), net.head.bias.double())
+    loss = ((head - targets) ** 2).sum()
     grads = torch.autograd.grad(loss, hidden)
     norms = torch.stack([g.norm(dim=-1).mean() for g in grads])  # (time,) in time order
     return norms.flip(0).detach().numpy()
