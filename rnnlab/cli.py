@@ -67,6 +67,10 @@ def build_app() -> typer.Typer:
                   pretty_exceptions_enable=False, add_completion=False)
     for job in JOBS.values():
         app.add_typer(job.cli_app(), name=job.name, help=job.help)
+    from rnnlab.explain.cli import HELP as EXPLAIN_HELP
+    from rnnlab.explain.cli import app as explain_app
+
+    app.add_typer(explain_app, name="explain", help=EXPLAIN_HELP)
     app.add_typer(datasets_app, name="datasets")
     return app
 

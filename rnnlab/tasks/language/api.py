@@ -168,6 +168,13 @@ class LanguageModel(Estimator):
         words = stream[stream != self.tokenizer_.token_to_id(EOS)]
         return int(np.sum(words != self.tokenizer_.token_to_id("<unk>"))), len(words)
 
+    def embedding_table(self) -> tuple[list[str], np.ndarray]:
+        """(tokens, (vocab, embed) array): every token id's input embedding row, in id order
+        (for `rnnlab explain embeddings`)."""
+        self.check_is_fitted()
+        weight = self.net_.body.embedding.weight.detach().cpu().numpy().copy()
+        return [self.tokenizer_.id_to_token(i) for i in range(len(weight))], weight
+
     def save(self, directory: str | Path) -> Path:
         """weights.safetensors + language_model.json (architecture, tokenizer, config) +
         model.json."""

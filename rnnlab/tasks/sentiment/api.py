@@ -149,6 +149,13 @@ class SentimentClassifier(Estimator):
         """One {"text", "label", "probability", "probabilities"} per text."""
         return labelled(texts, self.predict_proba(texts), self.classes_)
 
+    def embedding_table(self) -> tuple[list[str], np.ndarray]:
+        """(tokens, (vocab, embed) array): every token id's input embedding row, in id order
+        (for `rnnlab explain embeddings`)."""
+        self.check_is_fitted()
+        weight = self.net_.body.embedding.weight.detach().cpu().numpy().copy()
+        return [self.tokenizer_.id_to_token(i) for i in range(len(weight))], weight
+
     # -- persistence -----------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
         """weights.safetensors + classifier.json (tokenizer as JSON, no pickles) + model.json."""
