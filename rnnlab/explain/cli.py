@@ -79,3 +79,49 @@ def embeddings(
     from rnnlab.explain.embeddings import embeddings_run
 
     embeddings_run(run, list(split_list(words, "--words")), top, limit, seed, out, overwrite)
+
+
+@app.command()
+def activations(
+    run: Annotated[str, Opt(help="A character-level language-model run (`rnnlab lm fit "
+                            "--level char`).")],
+    text: Annotated[str, Opt(help="A text file to run the model over (at most 5,000 "
+                             "characters).")],
+    units: Annotated[str | None, Opt(help="Units to draw, e.g. 0,5,17 (default: the best by "
+                                     "--find, else the first six).")] = None,
+    find: Annotated[str | None, Opt(help="Rank units by correlation with a signal: quotes, "
+                                    "line-position or regex:PATTERN.")] = None,
+    layer: Annotated[int, Opt(help="Layer to draw (0 is the first; -1 the last).")] = -1,
+    out: OutDir = None,
+    overwrite: Overwrite = False,
+) -> None:
+    """Per-character activations of chosen hidden / cell units and of the gates of a trained
+    character model, as an HTML heat-map with the model's next-character guesses; `--find`
+    ranks units by how well they track quotes, line position or a regex.
+
+    Example: rnnlab explain activations --run runs/lm-char --text scene.txt --find quotes
+    --out runs/activations
+    """
+    from rnnlab.explain.activation_report import activations_run
+
+    activations_run(run, text, tuple(split_list(units, "--units", int)), find, layer, out,
+                    overwrite)
+
+
+@app.command()
+def tokens(
+    run: Annotated[str, Opt("--run", help="A run folder written by `rnnlab sentiment fit`.")],
+    text: Annotated[str, typer.Argument(help="The text to explain.")],
+    method: Annotated[str, Opt(help="ig (integrated gradients) | occlusion.")] = "ig",
+    out: Annotated[str | None, Opt(help="Also write the coloured text to this HTML file.")
+                   ] = None,
+    overwrite: Overwrite = False,
+) -> None:
+    """How much each token pushed a sentiment prediction (red: towards the negative class,
+    green: towards the positive one); the same as `rnnlab sentiment explain`.
+
+    Example: rnnlab explain tokens --run runs/sentiment-demo "not bad at all, a fine film"
+    """
+    from rnnlab.tasks.sentiment.explain import explain_run
+
+    explain_run(run, text, method, out, overwrite)

@@ -103,3 +103,13 @@ def test_explain_activations_bad_input_is_one_line(cli, char_run, tmp_path):
         assert result.code == 2, (args, result.err)
         assert result.err.startswith("error: ") and message in result.err, result.err
         assert result.err.count("\n") == 1
+
+
+def test_explain_tokens_is_the_sentiment_attribution(cli):
+    text = "a gripping , moving film"
+    ours = cli(["explain", "tokens", "--run", LEGACY / "sentiment", text])
+    theirs = cli(["sentiment", "explain", "--run", LEGACY / "sentiment", text])
+    assert ours.code == theirs.code == 0, ours.err + theirs.err
+    assert ours.out == theirs.out and "gripping" in ours.out
+    wrong = cli(["explain", "tokens", "--run", LEGACY / "lm", text])
+    assert wrong.code == 2 and wrong.err.startswith("error: ") and wrong.err.count("\n") == 1
