@@ -38,10 +38,11 @@ class Trace:
 
 
 def char_model(model: Any, run: str) -> Any:
-    """The language model of `run` if it is a forward character-level one; UserError if not."""
-    from rnnlab.tasks.language.api import LanguageModel
+    """The language model of `run` if it is a forward character-level one; UserError if not.
+    (Found through the job registry: explain/ imports no task.)"""
+    from rnnlab.jobs import job_of_api
 
-    if not isinstance(model, LanguageModel):
+    if job_of_api(type(model)).name != "lm":
         kind = type(model).__name__
         raise UserError(f"{run} is a {kind} run; explain activations reads a character-level "
                         "language model (`rnnlab lm fit --level char`)")
