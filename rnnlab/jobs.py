@@ -94,8 +94,8 @@ register(Job(
 ))
 register(Job(
     name="lm",
-    help="Word-level recurrent language models (truncated BPTT, weight-drop, tied embeddings), "
-         "beside unigram and Kneser-Ney bigram baselines.",
+    help="Character, word or subword language models (truncated BPTT, weight-drop, tied "
+         "embeddings) beside unigram and Kneser-Ney n-gram baselines; text generation.",
     cli="rnnlab.tasks.language.cli:app",
     api="rnnlab.tasks.language.api:LanguageModel",
     model_file="language_model.json",
