@@ -31,19 +31,20 @@ MARKS = (5, 10, 20, 30)  # minutes at which the curve is read
 
 
 class Timeline(pl.Callback):
-    """(training seconds, validation nats per character) at every validation."""
+    """Training seconds at the end of every validation. (The losses come from the fit's
+    history: a callback's on_validation_epoch_end runs before the module logs that epoch's
+    val_loss, so reading it here would give the previous validation's.)"""
 
     def __init__(self) -> None:
-        self.points: list[tuple[float, float]] = []
+        self.seconds: list[float] = []
         self.started = 0.0
 
     def on_train_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         self.started = time.perf_counter()
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-        if not trainer.sanity_checking and "val_loss" in trainer.callback_metrics:
-            self.points.append((time.perf_counter() - self.started,
-                                float(trainer.callback_metrics["val_loss"])))
+        if not trainer.sanity_checking:
+            self.seconds.append(time.perf_counter() - self.started)
 
 
 def best_by(points: list[tuple[float, float]], minutes: float) -> float | None:
@@ -107,7 +108,9 @@ def main() -> None:
     metrics = lm.metrics_
     rows = lm.stream_rows_
     per_epoch = max(1, cfg.epoch_tokens // (rows * cfg.bptt)) * rows * cfg.bptt
-    seen = len(timeline.points) * per_epoch  # characters trained on (whole epochs)
+    seen = len(timeline.seconds) * per_epoch  # characters trained on (whole epochs)
+    losses = [row["val_loss"] for row in lm.fit_result_.history]
+    points = list(zip(timeline.seconds, losses, strict=True))
     sample_start = time.perf_counter()
     sample = "".join(t.text for t in lm.generate("ROMEO:", 500, 0.8, seed=1))
     result = {
@@ -117,8 +120,8 @@ def main() -> None:
         "split": lm.split_,
         "validation": metrics,
         "curve": [{"minutes": s / 60, "nats": loss, "bits": loss / math.log(2)}
-                  for s, loss in timeline.points],
-        "best_nats_by_minutes": {m: best_by(timeline.points, m) for m in MARKS},
+                  for s, loss in points],
+        "best_nats_by_minutes": {m: best_by(points, m) for m in MARKS},
         "train_seconds": lm.fit_result_.seconds,
         "fit_wall_seconds": fit_wall,
         "train_chars_per_second": seen / lm.fit_result_.seconds,

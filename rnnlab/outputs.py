@@ -25,6 +25,7 @@ from rnnlab.errors import UserError
 # --overwrite must not delete it.
 RUN_ENTRIES = {"config.yaml", "metrics.json", "model", "plots", "report.html", "forecast.csv",
                "predictions.csv", "label_curve.csv", "anomalies",
+               "activations.html", "activations.json", "gradients.json", "embeddings.json",
                ".rnnlab-writer", ".DS_Store", "Thumbs.db"}  # (and what file browsers add)
 
 

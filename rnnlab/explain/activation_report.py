@@ -38,10 +38,12 @@ def activations_run(run: str, text_file: str, units: tuple[int, ...] = (),
     layer = _layer(trace, layer)
     chosen, ranking = choose_units(trace, layer, units, find, SHOWN)
     with staged_run(out, "explain-activations", overwrite) as folder:
+        folder.write_config({"run": str(run), "text": str(text_file), "units": chosen,
+                             "find": find, "layer": layer}, Path(text_file))
         folder.write_json("activations.json", record(trace, layer, chosen, ranking, find, run))
         folder.write_text("activations.html", render(trace, layer, chosen, ranking, find, run))
     show(ranking, find, chosen)
-    console.print(f"written: {folder.path} (activations.html, activations.json)")
+    console.print(f"written: {folder.path} (activations.html, activations.json, config.yaml)")
     return folder.path
 
 
@@ -76,12 +78,15 @@ def _colour(value: float, low: float, high: float) -> str:
     return f"rgb(255,{fade},{fade})" if share > 0 else f"rgb({fade},{fade},255)"
 
 
-def _row(text: str, values: np.ndarray, low: float, high: float, tips: list[str]) -> str:
+def _row(text: str, values: np.ndarray, low: float, high: float,
+         tips: list[str] | None = None) -> str:
+    """One heat-map line of the text; the hover text is the value (and `tips`, if given)."""
     spans = []
-    for ch, value, tip in zip(text, values, tips, strict=True):
+    for index, (ch, value) in enumerate(zip(text, values, strict=True)):
         shown = "\u21b5" if ch == "\n" else (" " if ch == " " else html.escape(ch))
+        tip = f"{html.escape(tips[index])}: " if tips else ""
         spans.append(f'<span style="background:{_colour(float(value), low, high)}" '
-                     f'title="{html.escape(tip)}: {value:.3f}">{shown}</span>'
+                     f'title="{tip}{value:.3f}">{shown}</span>'
                      + ("<br>" if ch == "\n" else ""))
     return f'<div class="heat">{"".join(spans)}</div>'
 
@@ -96,8 +101,9 @@ def render(trace: Trace, layer: int, chosen: list[int], ranking: list[tuple[int,
             for ch, g in zip(trace.text, trace.guesses, strict=True)]
     sections = [("How to read this", paragraph(
         "Each character's background is the unit's value after reading it: red high, blue "
-        "low, white in between (gates 0..1, states scaled to their range). Hover a character "
-        "for the value and the model's top guesses for the next one."))]
+        "low, white in between (gates 0..1, states scaled to their range); hover a character "
+        "for the value. The last section shows the model's top guesses for the next "
+        "character."))]
     for unit in chosen:
         rows = []
         for name in (STATE_NAME[trace.cell], *GATE_NAMES[trace.cell]):
@@ -105,7 +111,7 @@ def render(trace: Trace, layer: int, chosen: list[int], ranking: list[tuple[int,
             low, high = (0.0, 1.0) if name in GATE_NAMES[trace.cell] else \
                 (float(min(series.min(), -1e-6)), float(max(series.max(), 1e-6)))
             rows.append(f"<p><b>{GATE_LABELS[name]}</b></p>"
-                        + _row(trace.text, series, low, high, tips))
+                        + _row(trace.text, series, low, high))
         title = f"layer {layer}, unit {unit}" + (
             f" (correlation {correlation[unit]:+.2f} with {find})" if unit in correlation
             else "")
