@@ -29,6 +29,9 @@ RUN_ENTRIES = {"config.yaml", "metrics.json", "model", "plots", "report.html", "
                ".rnnlab-writer", ".DS_Store", "Thumbs.db"}  # (and what file browsers add)
 
 
+TOOLS = ("explain",)  # command groups that write run-like folders (config.yaml "explain-...")
+
+
 def check_writable(path: Path, overwrite: bool) -> None:
     """Refuse to write a run over a file or a non-empty folder unless `overwrite` is set, and
     even then unless that folder is an rnnlab run (config.yaml naming a job, nothing else
@@ -99,7 +102,8 @@ def _job_of(config: Path) -> str | None:
     from rnnlab.jobs import JOBS
 
     job = record.get("job") if isinstance(record, dict) else None
-    return job if isinstance(job, str) and job.split("-")[0] in JOBS else None
+    known = (*JOBS, *TOOLS)
+    return job if isinstance(job, str) and job.split("-")[0] in known else None
 
 
 # -- leftovers of killed processes -------------------------------------------------------------
