@@ -74,8 +74,8 @@ def test_explain_activations_writes_the_page_and_json(cli, char_run, tmp_path):
     best = record["ranking"][0]["unit"]
     assert str(best) in record["units"] and len(record["units"][str(best)]["h" if record[
         "cell"] == "gru" else "C"]) == 120
-    again = cli(["explain", "activations", "--run", char_run, "--text", text, "--out", out,
-                 "--overwrite"])
+    again = cli(["explain", "activations", "--run", char_run, "--text", text, "--find",
+                 "quotes", "--out", out, "--overwrite"])
     assert again.code == 0, again.err  # its own output folder may be replaced
     page = (out / "activations.html").read_text()
     assert "correlation" in page and "next-character guesses" in page
