@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from rnnlab.console import print_metrics, print_verdict
 from rnnlab.data.timeseries import gather
+from rnnlab.report.html import metrics_table
 from rnnlab.results import Results
 from rnnlab.tasks.forecasting.api import Forecaster
 from rnnlab.tasks.forecasting.baselines import all_baselines
@@ -22,6 +24,19 @@ class ForecastResults(Results):
     """Results with the forecasting metric columns (also the mean over backtest folds)."""
 
     columns = COLUMNS
+
+    def shown_metrics(self) -> dict[str, dict]:
+        """The metrics as tables show them: a failed model reads FAILED in every column."""
+        return {name: ({column: "FAILED" for column in self.columns} if "failed" in values
+                       else values) for name, values in self.metrics.items()}
+
+    def show(self, title: str) -> None:
+        print_metrics(self.shown_metrics(), self.terminal_columns or self.columns, title,
+                      self.best, self.networks, self.notes)
+        print_verdict(self.verdict)
+
+    def html_table(self) -> str:
+        return metrics_table(self.shown_metrics(), self.columns, self.best, self.notes)
 
 
 @dataclass(kw_only=True)
@@ -53,17 +68,22 @@ def evaluate(
         intervals[name] = (point - width, point + width)
         metrics[name] = forecast_metrics(truth, point, last, reference.mase_scale_,
                                          *intervals[name])
-    baseline_forecasts, notes = all_baselines(
+    baseline_forecasts, notes, failed = all_baselines(
         series.targets, origins, horizon, reference.season_, fit_end, cfg.arima_order, cfg.log,
         cfg.arima_budget,
     )
     for name, point in baseline_forecasts.items():
         forecasts[name] = point
         metrics[name] = forecast_metrics(truth, point, last, reference.mase_scale_)
+    for name, reason in failed.items():
+        metrics[name] = {"failed": reason}  # never a number: left out of the ranking
+        notes[name] = f"FAILED: {reason}" + (f" ({notes[name]})" if name in notes else "")
     for name, forecaster in forecasters.items():
         if note := forecaster.interval_note():
             notes[name] = note
     best, sentence = verdict(metrics, list(forecasters))
+    if failed:
+        sentence += f" Left out as failed: {', '.join(failed)}."
     return Evaluation(origins=origins, truth=truth, forecasts=forecasts, intervals=intervals,
                       metrics=metrics, networks=list(forecasters), notes=notes, best=best,
                       verdict=sentence)

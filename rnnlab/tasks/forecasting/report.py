@@ -23,6 +23,8 @@ def metrics_fields(forecasters: dict[str, Forecaster], evaluation: Evaluation) -
         "world_size": reference.fit_result_.world_size,
         "epochs": {name: f.fit_result_.epochs for name, f in forecasters.items()},
         "history": {name: f.fit_result_.history for name, f in forecasters.items()},
+        "failed": {name: values["failed"] for name, values in evaluation.metrics.items()
+                   if "failed" in values},
     }
 
 
@@ -63,7 +65,8 @@ def _plots(run: RunFolder, forecasters: dict[str, Forecaster], evaluation: Evalu
     start = max(0, split.val_end - 3 * (split.n - split.val_end))
     for j, target in enumerate(cfg.target):
         rows = table[table["target"] == target].groupby("time", sort=True).last()
-        shown = {name: rows[name].to_numpy() for name in [*networks, "seasonal_naive", "arima"]}
+        shown = {name: rows[name].to_numpy() for name in [*networks, "seasonal_naive", "arima"]
+                 if name in rows}
         path = plots.forecast_plot(
             series.index[start:], series.targets[start:, j], rows.index, shown,
             (rows[f"{first}_lower"].to_numpy(), rows[f"{first}_upper"].to_numpy()),
@@ -80,7 +83,8 @@ def _plots(run: RunFolder, forecasters: dict[str, Forecaster], evaluation: Evalu
         path = plots.loss_curves(forecaster.fit_result_.history, run.file(f"plots/loss_{name}.png"),
                                  f"{name}: training and validation loss (scaled units)")
         figures.append((f"{name}: loss per epoch", path))
-    mase = {name: values["mase"] for name, values in evaluation.metrics.items()}
+    mase = {name: values["mase"] for name, values in evaluation.metrics.items()
+            if "mase" in values}  # a failed baseline has no bar
     path = plots.bar_chart(mase, run.file("plots/mase.png"), "MASE on the test part (lower is "
                            "better; 1 = seasonal naive in-sample)", "MASE")
     figures.append(("MASE of every model on the same test windows", path))
