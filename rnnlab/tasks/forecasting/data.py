@@ -106,11 +106,13 @@ class Preprocessor:
     """Targets and covariates -> the network's input columns and (scaled) target columns.
 
     Input columns: transformed targets, covariates, lagged copies of both, calendar sin/cos.
-    Target transform: optional log, optional first difference, then the scaler.
+    Target transform: optional log, optional first difference, or (--transform) simple or
+    log returns y_t / y_{t-1} - 1 / log(y_t / y_{t-1}); then the scaler.
     """
 
     def __init__(self, cfg: ForecastConfig, freq: str | None = None) -> None:
         self.log, self.diff, self.scale = cfg.log, cfg.diff, cfg.scale
+        self.transform = cfg.transform
         self.lags = sorted(cfg.lags)
         calendar = list(cfg.calendar)
         self.calendar = default_calendar(freq) if calendar == ["auto"] else calendar
@@ -121,18 +123,25 @@ class Preprocessor:
     @property
     def first_valid(self) -> int:
         """Rows lost at the start to differencing and lags."""
-        return int(self.diff) + (self.lags[-1] if self.lags else 0)
+        changes = self.diff or self.transform != "none"
+        return int(changes) + (self.lags[-1] if self.lags else 0)
 
     def transform_targets(self, targets: np.ndarray, source: str = "the data") -> np.ndarray:
         """(time, k) original units -> (time, k) log / differenced, unscaled (NaN: undefined)."""
         values = targets
-        if self.log:
+        if self.log or self.transform != "none":
+            flag = "--log" if self.log else f"--transform {self.transform}"
             if (values <= 0).any():
                 row = int(np.argwhere(values <= 0)[0][0])
                 raise UserError(
-                    f"{source} line {row + 2}: --log needs positive targets, found "
-                    f"{values[row].tolist()}; drop --log"
+                    f"{source} line {row + 2}: {flag} needs positive targets, found "
+                    f"{values[row].tolist()}; drop {flag}"
                 )
+        if self.transform != "none":
+            ratio = values[1:] / values[:-1]
+            changes = np.log(ratio) if self.transform == "log-returns" else ratio - 1
+            return np.vstack([np.full((1, values.shape[1]), np.nan), changes])
+        if self.log:
             values = np.log(values)
         if self.diff:
             values = np.vstack([np.full((1, values.shape[1]), np.nan), np.diff(values, axis=0)])
@@ -171,6 +180,10 @@ class Preprocessor:
         Differenced forecasts are summed onto the last observed level before each origin.
         """
         values = apply_scaler(self.target_scaler, scaled, inverse=True)
+        if self.transform == "returns":  # compounded from the last observed price
+            return targets[origins - 1][:, None, :] * np.cumprod(1 + values, axis=1)
+        if self.transform == "log-returns":
+            return targets[origins - 1][:, None, :] * np.exp(np.cumsum(values, axis=1))
         if self.diff:
             levels = np.log(targets) if self.log else targets
             values = levels[origins - 1][:, None, :] + np.cumsum(values, axis=1)
@@ -179,6 +192,7 @@ class Preprocessor:
     def to_dict(self) -> dict:
         return {
             "log": self.log, "diff": self.diff, "scale": self.scale, "lags": self.lags,
+            "transform": self.transform,
             "calendar": self.calendar, "freq": self.freq,
             "target_scaler": scaler_to_dict(self.target_scaler),
             "feature_scaler": scaler_to_dict(self.feature_scaler),
@@ -188,6 +202,7 @@ class Preprocessor:
     def from_dict(cls, state: dict) -> Preprocessor:
         self = cls.__new__(cls)
         self.log, self.diff, self.scale = state["log"], state["diff"], state["scale"]
+        self.transform = state.get("transform", "none")  # runs before --transform: none
         self.lags, self.calendar, self.freq = state["lags"], state["calendar"], state["freq"]
         self.target_scaler = scaler_from_dict(state["target_scaler"])
         self.feature_scaler = scaler_from_dict(state["feature_scaler"])

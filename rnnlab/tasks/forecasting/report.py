@@ -18,7 +18,11 @@ def metrics_fields(forecasters: dict[str, Forecaster], evaluation: Evaluation) -
         "windows": {**reference.n_windows_, "test": len(evaluation.origins)},
         "horizon": reference.config.horizon,
         "season": reference.season_,
+        "freq": reference.preprocessor_.freq,
+        "transform": reference.config.transform,
         "level": reference.config.level,
+        "intervals": reference.config.intervals,
+        "coverage_by_period": evaluation.coverage_periods,
         "train_seconds": sum(f.fit_result_.seconds for f in forecasters.values()),
         "world_size": reference.fit_result_.world_size,
         "epochs": {name: f.fit_result_.epochs for name, f in forecasters.items()},
@@ -48,11 +52,33 @@ def write_run(run: RunFolder, forecasters: dict[str, Forecaster], evaluation: Ev
     subtitle = (f"{series.source}: target {', '.join(cfg.target)}, lookback {cfg.lookback}, "
                 f"horizon {cfg.horizon}, season {reference.season_}; rows train {split.train_end}"
                 f", validation {split.val_end - split.train_end}, test {split.n - split.val_end}")
-    note = (f"MASE is scaled by the seasonal-naive (m={reference.season_}) MAE before the test "
-            f"part; coverage is of the {cfg.level:.0%} split-conformal interval.")
+    kind = ("adaptive conformal (scaled by recent volatility, updated as the origins move on)"
+            if cfg.intervals == "adaptive" else "split-conformal")
+    notes = [f"MASE is scaled by the seasonal-naive (m={reference.season_}) MAE before the test "
+             f"part; coverage is of the {cfg.level:.0%} {kind} interval; copy_lag is the lag at "
+             "which the step-1 forecasts correlate best with the actual series (1: a lagged "
+             "copy of the last value)."]
     run.write_text("report.html", html.run_page(
         title, subtitle, evaluation, "Test metrics (original units, same windows for every "
-        "model)", figures, {name: f.config for name, f in forecasters.items()}, [note]))
+        "model)", figures, {name: f.config for name, f in forecasters.items()}, notes,
+        sections=_sections(evaluation, cfg.level, cfg.transform)))
+
+
+def _sections(evaluation: Evaluation, level: float, transform: str) -> list[tuple[str, str]]:
+    """Coverage per test period of each network's interval; metrics on returns."""
+    sections = []
+    for name, periods in evaluation.coverage_periods.items():
+        rows = {f"{p['start']} .. {p['end']}": {"windows": p["windows"],
+                                                 "coverage": p["coverage"]} for p in periods}
+        sections.append((f"{name}: coverage of the {level:.0%} interval per test period",
+                         html.metrics_table(rows, ("windows", "coverage"))))
+    if transform != "none":
+        shown = {name: values for name, values in evaluation.metrics.items()
+                 if "return_mae" in values}
+        sections.append((f"On returns (%), the quantity --transform {transform} models",
+                         html.metrics_table(shown, ("return_mae", "return_rmse", "copy_lag"),
+                                            evaluation.best)))
+    return sections
 
 
 def _plots(run: RunFolder, forecasters: dict[str, Forecaster], evaluation: Evaluation,
