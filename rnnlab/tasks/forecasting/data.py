@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
+from rnnlab.console import console
 from rnnlab.data.timeseries import (
     apply_scaler,
     calendar_features,
@@ -101,6 +102,17 @@ def _split_problem(cfg: ForecastConfig, n: int, test: int, val: int, train_min: 
 
 # -- preprocessing (fitted on the training rows only) ----------------------------------------
 
+MAX_LEVELS = 20  # one-hot columns per categorical covariate (plus "other")
+
+
+def training_levels(labels: np.ndarray) -> tuple[list[str], list[str]]:
+    """(levels, rare): the `MAX_LEVELS` most frequent training labels (ties by name), sorted,
+    and the rarer ones, which share the "other" column with labels never seen in training."""
+    counts = pd.Series(labels).value_counts()
+    ordered = sorted(counts.index, key=lambda label: (-counts[label], label))
+    return sorted(ordered[:MAX_LEVELS]), sorted(ordered[MAX_LEVELS:])
+
+
 
 class Preprocessor:
     """Targets and covariates -> the network's input columns and (scaled) target columns.
@@ -119,6 +131,9 @@ class Preprocessor:
         self.freq = freq
         self.target_scaler = None
         self.feature_scaler = None
+        self.categories: dict[str, list[str]] = {}  # column -> training levels (one-hot)
+        self.rare: dict[str, set[str]] = {}  # column -> training labels beyond MAX_LEVELS
+        self._warned: set[str] = set()
 
     @property
     def first_valid(self) -> int:
@@ -151,6 +166,10 @@ class Preprocessor:
         z = self.transform_targets(series.targets, series.source)[self.first_valid:train_end]
         self.target_scaler = fit_scaler(self.scale, z)
         self.feature_scaler = fit_scaler(self.scale, series.features[:train_end])
+        self.categories, self.rare = {}, {}
+        for j, name in enumerate(series.categorical):
+            levels, rare = training_levels(series.labels[:train_end, j])
+            self.categories[name], self.rare[name] = levels, set(rare)
         return self
 
     def scaled_targets(self, series: Series) -> np.ndarray:
@@ -160,7 +179,8 @@ class Preprocessor:
     def inputs(self, series: Series, scaled_targets: np.ndarray | None = None) -> np.ndarray:
         """(time, input_columns) float32; rows before `first_valid` hold NaN."""
         z = self.scaled_targets(series) if scaled_targets is None else scaled_targets
-        base = np.hstack([z, apply_scaler(self.feature_scaler, series.features)])
+        base = np.hstack([z, apply_scaler(self.feature_scaler, series.features),
+                          self.one_hot(series)])
         blocks = [base]
         for lag in self.lags:
             shifted = np.full_like(base, np.nan)
@@ -168,6 +188,27 @@ class Preprocessor:
             blocks.append(shifted)
         blocks.append(self.calendar_columns(series.index))
         return np.hstack(blocks).astype(np.float32)
+
+    def one_hot(self, series: Series) -> np.ndarray:
+        """(time, sum of levels + 1) indicators of each categorical covariate's training levels
+        and a last "other" level, which takes rarer and unseen labels (with one warning)."""
+        blocks = []
+        for name, levels in self.categories.items():
+            if name not in series.categorical:
+                raise UserError(f"{series.source}: column {name!r} held categories when the run "
+                                "was fitted but now holds numbers; give it its labels")
+            labels = series.labels[:, series.categorical.index(name)]
+            position = {level: i for i, level in enumerate(levels)}
+            codes = np.array([position.get(label, len(levels)) for label in labels])
+            unseen = sorted(set(labels) - set(levels) - self.rare.get(name, set()))
+            if unseen and name not in self._warned:
+                self._warned.add(name)
+                shown = ", ".join(map(repr, unseen[:5])) + (" ..." if len(unseen) > 5 else "")
+                console.print(f"[yellow]warning: {series.source} column {name!r} has "
+                              f"categories not seen in training ({shown}); they are treated "
+                              "as 'other'[/yellow]", soft_wrap=True)
+            blocks.append(np.eye(len(levels) + 1)[codes])
+        return np.hstack(blocks) if blocks else np.zeros((len(series), 0))
 
     def calendar_columns(self, index: pd.Index) -> np.ndarray:
         if not self.calendar:
@@ -196,6 +237,7 @@ class Preprocessor:
             "calendar": self.calendar, "freq": self.freq,
             "target_scaler": scaler_to_dict(self.target_scaler),
             "feature_scaler": scaler_to_dict(self.feature_scaler),
+            "categories": self.categories, "rare": {k: sorted(v) for k, v in self.rare.items()},
         }
 
     @classmethod
@@ -206,6 +248,9 @@ class Preprocessor:
         self.lags, self.calendar, self.freq = state["lags"], state["calendar"], state["freq"]
         self.target_scaler = scaler_from_dict(state["target_scaler"])
         self.feature_scaler = scaler_from_dict(state["feature_scaler"])
+        self.categories = state.get("categories", {})  # runs before categorical covariates
+        self.rare = {k: set(v) for k, v in state.get("rare", {}).items()}
+        self._warned = set()
         return self
 
 

@@ -18,24 +18,30 @@ from rnnlab.tasks.forecasting.config import ForecastConfig
 
 @dataclass
 class Series:
-    """A validated series: `targets` (time, k) and `features` (time, f) in original units."""
+    """A validated series: `targets` (time, k) and numeric `features` (time, f) in original
+    units; `labels` (time, c) the text values of the categorical covariates `categorical`."""
 
     index: pd.Index  # DatetimeIndex, or a RangeIndex of steps when there is no time column
     targets: np.ndarray
     features: np.ndarray
     freq: str | None
     source: str
+    labels: np.ndarray | None = None
+    categorical: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.index)
 
     def rows(self, start: int, stop: int) -> Series:
         """Rows [start, stop): an earlier cut-off (backtest fold) or just the recent history."""
+        labels = None if self.labels is None else self.labels[start:stop]
         return Series(self.index[start:stop], self.targets[start:stop],
-                      self.features[start:stop], self.freq, self.source)
+                      self.features[start:stop], self.freq, self.source, labels,
+                      self.categorical)
 
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # the network computes in float32
+MISSING = "(missing)"  # the label of an empty categorical cell
 HOLIDAY_RUN = 4  # missing weekdays in a row that a business-day (B) calendar accepts
 
 
@@ -55,12 +61,14 @@ def load_series(cfg: ForecastConfig, frame: pd.DataFrame | Series | None = None,
         encoding_option = None if fitted else "--encoding"
         frame, source = read_table(path, cfg.encoding, encoding_option), Path(path).name
     source = source or "the data"
-    values = [*cfg.target, *cfg.features]
     _check_columns(cfg, list(frame.columns), source)
+    categorical = [column for column in cfg.features if is_categorical(frame[column])]
+    numeric = [column for column in cfg.features if column not in categorical]
+    values = [*cfg.target, *numeric]
     # Checked in file order, so that the line numbers in messages are the file's own.
     frame = frame.reset_index(drop=True)
     frame = frame.assign(**{column: _numeric(frame[column], column, source) for column in values})
-    _check_values(cfg, frame, source, fitted)
+    _check_values(cfg, frame, values, source, fitted)
     if cfg.time_col is not None:
         frame = _index_by_time(frame, cfg.time_col, cfg.time_format, source, fitted)
     freq = _calendar(cfg, frame.index)
@@ -69,13 +77,28 @@ def load_series(cfg: ForecastConfig, frame: pd.DataFrame | Series | None = None,
             _check_on_grid(frame.index, freq, source)
         frame = _regularise(frame, freq, cfg.fill, source, fitted)
     frame = _fill(frame, values, cfg.fill)
+    labels = frame[categorical]
+    if cfg.fill != "none":
+        labels = labels.ffill().bfill()  # a category is carried forward, never interpolated
     return Series(
         index=frame.index,
         targets=frame[list(cfg.target)].to_numpy(np.float64),
-        features=frame[list(cfg.features)].to_numpy(np.float64).reshape(len(frame), -1),
+        features=frame[numeric].to_numpy(np.float64).reshape(len(frame), -1),
         freq=freq,
         source=source,
+        labels=labels.astype(object).where(labels.notna(), MISSING).astype(str).to_numpy(),
+        categorical=tuple(categorical),
     )
+
+
+def is_categorical(values: pd.Series) -> bool:
+    """A covariate of labels (wind direction NW / SE / cv, a weekday name): not a numeric
+    column and fewer than half its values parse as numbers. A numeric column with a stray word
+    stays numeric, so that word is reported as a typo by line."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    present = values.dropna()
+    return len(present) > 0 and pd.to_numeric(present, errors="coerce").notna().mean() < 0.5
 
 
 def _check_columns(cfg: ForecastConfig, columns: list[str], source: str) -> None:
@@ -85,9 +108,9 @@ def _check_columns(cfg: ForecastConfig, columns: list[str], source: str) -> None
         check_columns([cfg.time_col], columns, source, "--time-col")
 
 
-def _check_values(cfg: ForecastConfig, frame: pd.DataFrame, source: str, fitted: bool) -> None:
+def _check_values(cfg: ForecastConfig, frame: pd.DataFrame, values: list[str], source: str,
+                  fitted: bool) -> None:
     """Finite, within float32, positive under --log, and no NaN unless --fill will fill it."""
-    values = [*cfg.target, *cfg.features]
     _check_finite(frame, values, source)
     if cfg.log or cfg.transform != "none":
         _check_positive(frame, list(cfg.target), source, fitted,
