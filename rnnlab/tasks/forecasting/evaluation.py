@@ -20,6 +20,7 @@ from rnnlab.tasks.forecasting.metrics import (
     return_metrics,
     verdict,
 )
+from rnnlab.tasks.forecasting.phases import Phases
 from rnnlab.tasks.forecasting.series import Series
 
 COLUMNS = ("mae", "rmse", "smape", "mase", "directional_accuracy", "coverage", "copy_lag")
@@ -31,6 +32,7 @@ class ForecastResults(Results):
     """Results with the forecasting metric columns (also the mean over backtest folds)."""
 
     columns = COLUMNS
+    terminal_columns = COLUMNS[:-1]  # 80 columns: copy_lag is in the verdict and the report
 
     def shown_metrics(self) -> dict[str, dict]:
         """The metrics as tables show them: a failed model reads FAILED in every column."""
@@ -64,12 +66,15 @@ class Evaluation(ForecastResults):
 
 def evaluate(
     forecasters: dict[str, Forecaster], series: Series, origins: np.ndarray, fit_end: int,
+    phases: Phases | None = None,
 ) -> Evaluation:
     """Every network in `forecasters` (fitted on the same split) and every baseline.
 
     `fit_end`: the rows before it are the history ARIMA's parameters are estimated on.
     Metrics are on prices (original units); with --transform also on the returns they imply.
+    `phases` shows and times the two parts (test forecasts, baselines).
     """
+    phases = phases or Phases(quiet=True)
     reference = next(iter(forecasters.values()))
     cfg, horizon = reference.config, reference.config.horizon
     truth = gather(series.targets, origins, 0, horizon)
@@ -77,18 +82,20 @@ def evaluate(
     labels = [str(stamp) for stamp in series.index[origins - 1]]
     forecasts, intervals, metrics, periods = {}, {}, {}, {}
     for name, forecaster in forecasters.items():
-        point = forecaster.forecast(series, origins)
-        width = forecaster.halfwidths(series, origins, point)
+        with phases("test forecasts and intervals"):
+            point = forecaster.forecast(series, origins)
+            width = forecaster.halfwidths(series, origins, point)
         forecasts[name] = point
         intervals[name] = (point - width, point + width)
         metrics[name] = forecast_metrics(truth, point, last, reference.mase_scale_,
                                          *intervals[name])
         periods[name] = coverage_by_period(truth, *intervals[name], labels)
     log_prices = cfg.log or cfg.transform == "log-returns"
-    baseline_forecasts, notes, failed = all_baselines(
-        series.targets, origins, horizon, reference.season_, fit_end, cfg.arima_order,
-        log_prices, cfg.arima_budget,
-    )
+    with phases("baselines (naive, drift, ARIMA)"):
+        baseline_forecasts, notes, failed = all_baselines(
+            series.targets, origins, horizon, reference.season_, fit_end, cfg.arima_order,
+            log_prices, cfg.arima_budget,
+        )
     for name, point in baseline_forecasts.items():
         forecasts[name] = point
         metrics[name] = forecast_metrics(truth, point, last, reference.mase_scale_)

@@ -122,7 +122,7 @@ def verdict(test_metrics: dict[str, dict[str, float]], networks: list[str]) -> t
         best, net, best_base = rank(test_metrics, networks, key)
     if (failed := unranked(networks, net, best_base, "MAE")) is not None:
         return best or networks[0], failed
-    score = {name: values[key] for name, values in test_metrics.items()}
+    score = {name: values[key] for name, values in test_metrics.items() if key in values}
     net_score, base_score = score[net], score[best_base]
     if net_score < base_score:
         gain = 100 * (1 - net_score / base_score) if base_score else 0.0

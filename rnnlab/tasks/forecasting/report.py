@@ -10,8 +10,10 @@ from rnnlab.tasks.forecasting.api import Forecaster
 from rnnlab.tasks.forecasting.evaluation import Evaluation, forecast_table
 
 
-def metrics_fields(forecasters: dict[str, Forecaster], evaluation: Evaluation) -> dict:
-    """The forecasting part of metrics.json (the rest is `Results.record`)."""
+def metrics_fields(forecasters: dict[str, Forecaster], evaluation: Evaluation,
+                   phase_seconds: dict[str, float] | None = None) -> dict:
+    """The forecasting part of metrics.json (the rest is `Results.record`); `phase_seconds`:
+    the time of each phase besides training that ran before metrics.json is written."""
     reference = next(iter(forecasters.values()))
     return {
         "split": reference.split_.sizes,
@@ -24,6 +26,7 @@ def metrics_fields(forecasters: dict[str, Forecaster], evaluation: Evaluation) -
         "intervals": reference.config.intervals,
         "coverage_by_period": evaluation.coverage_periods,
         "train_seconds": sum(f.fit_result_.seconds for f in forecasters.values()),
+        "phase_seconds": dict(phase_seconds or {}),
         "world_size": reference.fit_result_.world_size,
         "epochs": {name: f.fit_result_.epochs for name, f in forecasters.items()},
         "history": {name: f.fit_result_.history for name, f in forecasters.items()},
@@ -33,7 +36,7 @@ def metrics_fields(forecasters: dict[str, Forecaster], evaluation: Evaluation) -
 
 
 def write_run(run: RunFolder, forecasters: dict[str, Forecaster], evaluation: Evaluation,
-              title: str) -> None:
+              title: str, phase_seconds: dict[str, float] | None = None) -> None:
     """Everything but config.yaml (written by the caller, who knows the command)."""
     reference = next(iter(forecasters.values()))
     cfg, series = reference.config, reference.series_
@@ -44,7 +47,7 @@ def write_run(run: RunFolder, forecasters: dict[str, Forecaster], evaluation: Ev
             forecaster.save(run.file(f"model/{name}"))
         Forecaster.write_variants_manifest(run.file("model"), list(forecasters))
     run.write_json("metrics.json", evaluation.record("forecast", **metrics_fields(
-        forecasters, evaluation)))
+        forecasters, evaluation, phase_seconds)))
     table = forecast_table(evaluation, series, cfg.target)
     run.write_text("forecast.csv", table.to_csv(index=False))
     figures = _plots(run, forecasters, evaluation, table)
