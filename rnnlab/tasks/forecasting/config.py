@@ -86,7 +86,7 @@ class ForecastConfig(JobConfig):
     season: int | None = option(None, "Seasonal period m (default: from the frequency).", E, low=1)
     arima_order: tuple[int, ...] | None = option(None, "Fix ARIMA as p,d,q[,P,D,Q] (default: "
                                                  "chosen by AIC).", E)
-    arima_budget: float = option(60.0, "Seconds for ARIMA's stepwise order search (the best "
+    arima_budget: float = option(20.0, "Seconds for ARIMA's stepwise order search (the best "
                                  "model so far is kept).", E, low=1)
     train: TrainConfig = field(default_factory=lambda: TRAIN_DEFAULTS)
 

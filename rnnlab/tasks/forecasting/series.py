@@ -222,19 +222,24 @@ def _regularise(frame: pd.DataFrame, freq: str, fill: str, source: str,
     """Put the series on its regular time grid; missing timestamps become NaN rows.
 
     Business days (B) accept holiday gaps as they are: runs of up to HOLIDAY_RUN missing
-    weekdays are closures, not missing data, so the rows stay trading days without a fill.
+    weekdays are closures, not missing data, so the rows stay trading days without a fill;
+    --fill fills only the longer gaps (no holiday is invented as a row).
     """
     grid = pd.date_range(frame.index[0], frame.index[-1], freq=freq)
     if len(grid) == len(frame) or not frame.index.isin(grid).all():
         return frame  # already regular, or irregular data that no grid fits: keep as is
     missing = grid.difference(frame.index)
-    if fill != "none":
-        return frame.reindex(grid)
     gaps = _gaps(grid, missing)
-    if base_alias(freq) == "B":
+    if base_alias(freq) == "B":  # holidays stay out, filled or not: they are not missing
         gaps = [gap for gap in gaps if gap[2] > HOLIDAY_RUN]
         if not gaps:
             return frame  # holidays only: trading days stay consecutive rows
+        if fill != "none":
+            long = [day for first, last, _ in gaps for day in grid[grid.slice_indexer(first,
+                                                                                        last)]]
+            return frame.reindex(frame.index.union(pd.DatetimeIndex(long)))
+    if fill != "none":
+        return frame.reindex(grid)
     advice = ("the run was fitted without --fill, so add the missing rows to the file"
               if fitted else "pass --fill ffill or --fill interpolate to fill them")
     first, last, size = max(gaps, key=lambda gap: gap[2])

@@ -78,6 +78,14 @@ def fit_run(cfg: ForecastConfig, out: str | None = None, overwrite: bool = False
     return next(iter(forecasters.values())), evaluation, path
 
 
+def fit_models(cfg: ForecastConfig, configs: dict[str, ForecastConfig], out: str | None = None,
+               overwrite: bool = False
+               ) -> tuple[dict[str, Forecaster], Evaluation | None, Path | None]:
+    """Several named networks on one split, scored together with the baselines in one run
+    (bench/finance.py: LSTM and GRU beside naive, drift and ARIMA)."""
+    return _run_jobs(f"rnnlab forecast: {', '.join(configs)}", cfg, configs, out, overwrite)
+
+
 def compare_run(cfg: ForecastConfig, out: str | None = None, overwrite: bool = False,
                 resume: bool = False
                 ) -> tuple[dict[str, Forecaster], Evaluation | None, Path | None]:
