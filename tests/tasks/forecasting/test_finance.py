@@ -280,7 +280,7 @@ def test_statsmodels_errors_and_zero_forecasts_become_failed_baselines():
     assert "arima" not in forecasts and "naive" in forecasts
     assert failed == {"arima": "statsmodels failed: Invalid input, x is constant"}
     growth = np.exp(np.linspace(0, 60, 120))[:, None]  # ARIMA forecasts 0.0 here
-    forecasts, _, failed = all_baselines(growth, np.array([100, 105]), 3, 1, 95)
+    forecasts, _, failed = all_baselines(growth, np.array([100, 105]), 3, 1, 95, (1, 1, 0))
     assert failed == {"arima": "forecasts 0.0 at every origin from a series that is not zero"}
 
 
