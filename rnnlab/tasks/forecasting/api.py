@@ -101,10 +101,7 @@ class Forecaster(Estimator):
         stages = {stage: checkpoints / stage if checkpoints else None for stage in ("fit", "refit")}
         self.net_, result = self._train(train, val, cfg.train.epochs, "val_loss",
                                         stages["fit"], resume)
-        origins = self.val_origins()
-        truth = gather(series.targets, origins, 0, cfg.horizon)
-        self.val_abs_residuals_ = np.abs(self.forecast(series, origins) - truth)
-        self.val_scales_ = recent_volatility(series.targets, origins)
+        self._validation_scores(series)
         results = [result]
         if cfg.refit:  # the chosen number of epochs, now on every window before the test part
             best = result.best_epoch if result.best_epoch is not None else result.epochs
@@ -115,6 +112,14 @@ class Forecaster(Estimator):
         self.fit_results_ = results
         self.fit_result_ = replace(result, seconds=sum(r.seconds for r in results))
         return self
+
+    def _validation_scores(self, series: Series) -> None:
+        """|errors| of the validation forecasts and the volatility before each origin: what
+        the intervals are calibrated on (intervals.py)."""
+        origins = self.val_origins()
+        truth = gather(series.targets, origins, 0, self.config.horizon)
+        self.val_abs_residuals_ = np.abs(self.forecast(series, origins) - truth)
+        self.val_scales_ = recent_volatility(series.targets, origins)
 
     def _train(self, train: WindowTensors, val: WindowTensors, epochs: int,
                monitor: str | None, checkpoints: Path | None, resume: bool

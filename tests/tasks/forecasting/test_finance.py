@@ -333,3 +333,11 @@ def test_online_halfwidths_use_only_scores_observed_before_each_origin():
     recent = online_halfwidths(val, seen, origins, origins, np.full((3, 1), 2.0), 0.8,
                                recent=3)[:, 0, 0]
     np.testing.assert_allclose(recent, [2 * 9, 2 * 100, 2 * 200])  # last 3 scores only
+
+
+def test_backtest_mean_keeps_a_baseline_failed_in_any_fold_failed():
+    from rnnlab.tasks.forecasting.backtest import mean_metrics
+
+    folds = [{"lstm": {"mase": 1.0}, "arima": {"mase": 2.0}},
+             {"lstm": {"mase": 3.0}, "arima": {"failed": "diverged"}}]
+    assert mean_metrics(folds) == {"lstm": {"mase": 2.0}, "arima": {"failed": "diverged"}}
