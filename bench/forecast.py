@@ -108,12 +108,12 @@ def run_series(name: str, data_dir: Path, seed: int) -> dict:
     truth = gather(series.targets, origins, 0, cfg.horizon)
     scale = mase_scale(series.targets[: reference.split_.val_end], cfg.season)
     started = time.perf_counter()
-    baselines, notes = all_baselines(series.targets, origins, cfg.horizon, cfg.season,
-                                     reference.split_.val_end, None, cfg.log, ARIMA_BUDGET)
+    baselines, notes, _ = all_baselines(series.targets, origins, cfg.horizon, cfg.season,
+                                        reference.split_.val_end, None, cfg.log, ARIMA_BUDGET)
     baseline_seconds = time.perf_counter() - started
     if cfg.log:  # also the raw-scale ARIMA, as the reference numbers were measured
-        raw, raw_notes = all_baselines(series.targets, origins, cfg.horizon, cfg.season,
-                                       reference.split_.val_end, None, False, ARIMA_BUDGET)
+        raw, raw_notes, _ = all_baselines(series.targets, origins, cfg.horizon, cfg.season,
+                                          reference.split_.val_end, None, False, ARIMA_BUDGET)
         baselines["arima_raw"], notes["arima_raw"] = raw["arima"], raw_notes["arima"]
     for base, point in baselines.items():
         rows[base] = forecast_metrics(truth, point, series.targets[origins - 1], scale)

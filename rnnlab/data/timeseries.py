@@ -64,14 +64,14 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
         warnings.simplefilter("ignore")  # pandas 3 warns about aliases it will rename
         exact = pd.infer_freq(index)
     if exact is not None:
-        return _normalise_alias(exact)
+        return normalise_alias(exact)
     step = pd.Series(index[1:] - index[:-1]).mode().iloc[0]
     days = step / pd.Timedelta(days=1)
     if step < pd.Timedelta(days=1):
         seconds = int(step.total_seconds())
         return {3600: "h", 60: "min", 1: "s"}.get(seconds, f"{seconds}s")
     if days == 1:
-        return "D"
+        return "B" if is_business_daily(index) else "D"
     if days == 7:
         return f"W-{index[-1].strftime('%a').upper()}"
     for alias, low, high in (("M", 28, 31), ("Q", 89, 92), ("Y", 365, 366)):
@@ -84,7 +84,25 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
     return None
 
 
-def _normalise_alias(alias: str) -> str:
+BUSINESS_COVERAGE = 0.9  # share of the weekdays between first and last row that must be present
+WEEKEND_SHARE = 0.1  # at most this share of rows on weekends (old Saturday sessions)
+
+
+def is_business_daily(index: pd.DatetimeIndex) -> bool:
+    """Trading-day data: (almost) only weekdays, and at least 90% of the weekdays between the
+    first and last row present (the rest are holidays and closures, which a business-day
+    calendar does not list). A few weekend rows are tolerated: exchanges traded on Saturdays
+    until the 1950s."""
+    if len(index) < 3:
+        return False
+    weekend = index.dayofweek >= 5
+    if weekend.mean() > WEEKEND_SHARE:
+        return False
+    weekdays = np.busday_count(index[0].date(), index[-1].date()) + 1
+    return int((~weekend).sum()) >= BUSINESS_COVERAGE * weekdays
+
+
+def normalise_alias(alias: str) -> str:
     """Today's pandas spelling of an alias, anchor kept: "H" -> "h", "A-DEC" -> "YE-DEC"."""
     base, _, anchor = alias.partition("-")
     base = {"H": "h", "T": "min", "S": "s", "M": "ME", "Q": "QE", "A": "YE", "AS": "YS",

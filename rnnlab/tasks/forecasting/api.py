@@ -30,6 +30,7 @@ from rnnlab.tasks.forecasting.data import (
     WindowTensors,
     make_split,
 )
+from rnnlab.tasks.forecasting.intervals import online_halfwidths, recent_volatility
 from rnnlab.tasks.forecasting.metrics import (
     conformal_halfwidth,
     conformal_residuals_needed,
@@ -100,9 +101,7 @@ class Forecaster(Estimator):
         stages = {stage: checkpoints / stage if checkpoints else None for stage in ("fit", "refit")}
         self.net_, result = self._train(train, val, cfg.train.epochs, "val_loss",
                                         stages["fit"], resume)
-        origins = self.val_origins()
-        truth = gather(series.targets, origins, 0, cfg.horizon)
-        self.val_abs_residuals_ = np.abs(self.forecast(series, origins) - truth)
+        self._validation_scores(series)
         results = [result]
         if cfg.refit:  # the chosen number of epochs, now on every window before the test part
             best = result.best_epoch if result.best_epoch is not None else result.epochs
@@ -113,6 +112,14 @@ class Forecaster(Estimator):
         self.fit_results_ = results
         self.fit_result_ = replace(result, seconds=sum(r.seconds for r in results))
         return self
+
+    def _validation_scores(self, series: Series) -> None:
+        """|errors| of the validation forecasts and the volatility before each origin: what
+        the intervals are calibrated on (intervals.py)."""
+        origins = self.val_origins()
+        truth = gather(series.targets, origins, 0, self.config.horizon)
+        self.val_abs_residuals_ = np.abs(self.forecast(series, origins) - truth)
+        self.val_scales_ = recent_volatility(series.targets, origins)
 
     def _train(self, train: WindowTensors, val: WindowTensors, epochs: int,
                monitor: str | None, checkpoints: Path | None, resume: bool
@@ -201,6 +208,29 @@ class Forecaster(Estimator):
         return conformal_halfwidth(self.val_abs_residuals_,
                                    self.config.level if level is None else level)
 
+    def halfwidths(self, series: Series, origins: np.ndarray, point: np.ndarray | None = None,
+                   level: float | None = None) -> np.ndarray:
+        """(windows, H, k) interval half-widths for the forecasts from `origins`.
+
+        `--intervals adaptive` (intervals.py): validation scores scaled by the volatility
+        before each origin; with `point`, the forecasts from `origins` whose targets are in
+        `series` (evaluation), each joins the pool once its target is observed. `split`, or a
+        run saved before adaptive intervals: the validation half-width everywhere.
+        """
+        cfg = self.config
+        level = cfg.level if level is None else level
+        shape = (len(origins), cfg.horizon, len(cfg.target))
+        if cfg.intervals == "split" or self.val_scales_ is None:
+            return np.broadcast_to(self.halfwidth(level), shape).copy()
+        val_scores = self.val_abs_residuals_ / self.val_scales_[:, None, :]
+        seen, scores = origins[:0], np.zeros((0, *shape[1:]))
+        if point is not None:
+            truth = gather(series.targets, origins, 0, cfg.horizon)
+            seen = origins
+            scores = np.abs(point - truth) / recent_volatility(series.targets, origins)[:, None]
+        return online_halfwidths(val_scores, scores, seen, origins,
+                                 recent_volatility(series.targets, origins), level)
+
     def interval_note(self, level: float | None = None) -> str | None:
         """A warning when too few validation forecasts back the interval's `level`."""
         level = self.config.level if level is None else level
@@ -229,7 +259,7 @@ class Forecaster(Estimator):
             )
         origin = np.array([len(series)])
         point = self.forecast(series, origin)[0]  # (H, k)
-        width = self.halfwidth(level)
+        width = self.halfwidths(series, origin, level=level)[0]
         if isinstance(series.index, pd.DatetimeIndex) and series.freq:
             index = future_index(series.index[-1], series.freq, cfg.horizon)
         else:
@@ -256,6 +286,7 @@ class Forecaster(Estimator):
             "mase_scale": self.mase_scale_.tolist(),
             "split": vars(self.split_),
             "val_abs_residuals": self.val_abs_residuals_.tolist(),
+            "val_scales": None if self.val_scales_ is None else self.val_scales_.tolist(),
         }
         store.write_state(directory, MODEL_FILE, state)
         self.write_manifest(directory)
@@ -280,6 +311,8 @@ class Forecaster(Estimator):
             self.mase_scale_ = np.asarray(state["mase_scale"], dtype=np.float64)
             self.split_ = Split(**state["split"])
             self.val_abs_residuals_ = np.asarray(state["val_abs_residuals"], dtype=np.float64)
+            scales = state.get("val_scales")  # None: a run from before adaptive intervals
+            self.val_scales_ = None if scales is None else np.asarray(scales, dtype=np.float64)
             self.n_inputs_ = state["n_inputs"]
             members = [self._build_net(self.n_inputs_) for _ in range(self.config.ensemble)]
         except (KeyError, TypeError, ValueError) as exc:

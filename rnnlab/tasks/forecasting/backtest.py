@@ -108,32 +108,37 @@ def backtest(cfg: ForecastConfig, folds: int = 3, out: str | None = None,
         run.write_json("metrics.json", record)
         _report(run, results, rows, name, series.source, cfg)
     for row, evaluation in zip(rows, evaluations, strict=True):
-        print_metrics(row["metrics"], COLUMNS, f"fold {row['fold']}: {row['test_start']} .. "
-                      f"{row['test_end']}", evaluation.best, [name])
+        print_metrics(evaluation.shown_metrics(), COLUMNS, f"fold {row['fold']}: "
+                      f"{row['test_start']} .. {row['test_end']}", evaluation.best, [name])
     results.show(f"mean over {folds} folds")
     console.print(f"run folder: {run.path}\nreport: {run.path / 'report.html'}")
     return record
 
 
 def mean_metrics(per_fold: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
-    """Average each model's metrics over folds (NaN-aware)."""
-    names = per_fold[0].keys()
-    return {
-        name: {key: float(np.nanmean([fold[name].get(key, np.nan) for fold in per_fold]))
-               for key in per_fold[0][name]}
-        for name in names
-    }
+    """Average each model's metrics over folds (NaN-aware); a model that failed in any fold
+    is failed in the mean (with that fold's reason), never averaged over the others."""
+    mean: dict[str, dict] = {}
+    for name in per_fold[0]:
+        failed = [fold[name]["failed"] for fold in per_fold if "failed" in fold[name]]
+        if failed:
+            mean[name] = {"failed": failed[0]}
+            continue
+        mean[name] = {key: float(np.nanmean([fold[name].get(key, np.nan) for fold in per_fold]))
+                      for key in per_fold[0][name]}
+    return mean
 
 
 def _report(run: RunFolder, results: ForecastResults, folds: list[dict], network: str,
             source: str, cfg: ForecastConfig) -> None:
     figure = plots.fold_lines(
         [row["fold"] for row in folds],
-        {m: np.array([row["metrics"][m]["mase"] for row in folds]) for m in results.metrics},
+        {m: np.array([row["metrics"][m].get("mase", np.nan) for row in folds])
+         for m in results.metrics},
         run.file("plots/mase_by_fold.png"), "MASE per fold", "MASE",
     )
     sections = [(f"Fold {row['fold']}: {row['test_start']} .. {row['test_end']}",
-                 html.metrics_table(row["metrics"], COLUMNS)) for row in folds]
+                 ForecastResults(metrics=row["metrics"]).html_table()) for row in folds]
     run.write_text("report.html", html.run_page(
         f"rnnlab forecast backtest: {network}", f"{source}, {len(folds)} expanding-window folds",
         results, "Mean over folds", [("MASE of each model in each fold", figure)],

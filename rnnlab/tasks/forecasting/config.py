@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
+from pandas.tseries.frequencies import to_offset
+
 from rnnlab.config import JobConfig, TrainConfig, option
-from rnnlab.data.timeseries import CALENDAR_FIELDS
+from rnnlab.data.timeseries import CALENDAR_FIELDS, normalise_alias
 from rnnlab.errors import UserError, check_range
 
 MODELS = ("lstm", "gru", "rnn", "mlp")
@@ -35,6 +38,8 @@ class ForecastConfig(JobConfig):
     time_format: str | None = option(None, "strftime format of the time column, e.g. %Y-%m.", D)
     encoding: str = option("utf-8", "Text encoding of the data file, e.g. cp1252.", D)
     fill: str = option("none", "none | ffill | interpolate: fill NaNs and missing timestamps.", D)
+    freq: str | None = option(None, "Calendar: a pandas alias (B trading days, D, h, W, MS, "
+                              "...) or none (rows in order, no dates); default inferred.", D)
     # -- windows -------------------------------------------------------------------------
     lookback: int = option(24, "L: input steps per window.", W, low=1)
     horizon: int = option(1, "H: steps forecast from each origin.", W, low=1)
@@ -50,6 +55,8 @@ class ForecastConfig(JobConfig):
                         T)
     log: bool = option(False, "Model log(y) (positive, multiplicative series).", T)
     diff: bool = option(False, "Model first differences (y_t - y_{t-1}).", T)
+    transform: str = option("none", "none | returns | log-returns: model price changes "
+                            "(metrics on prices and on returns).", T)
     calendar: tuple[str, ...] = option((), "Calendar features: auto, or any of hour,dow,month,"
                                        "doy.", T)
     lags: tuple[int, ...] = option((), "Extra lagged copies of targets and features, e.g. 365.",
@@ -73,12 +80,13 @@ class ForecastConfig(JobConfig):
     refit: bool = option(False, "After early stopping, retrain on training + validation for "
                          "the chosen number of epochs.", M)
     # -- evaluation ----------------------------------------------------------------------
-    level: float = option(0.9, "Prediction-interval level (split-conformal on validation "
-                          "residuals).", E)
+    level: float = option(0.9, "Prediction-interval level (conformal, see --intervals).", E)
+    intervals: str = option("adaptive", "adaptive: conformal scores scaled by recent volatility, "
+                            "updated as test origins move on; split: one validation width.", E)
     season: int | None = option(None, "Seasonal period m (default: from the frequency).", E, low=1)
     arima_order: tuple[int, ...] | None = option(None, "Fix ARIMA as p,d,q[,P,D,Q] (default: "
                                                  "chosen by AIC).", E)
-    arima_budget: float = option(60.0, "Seconds for ARIMA's stepwise order search (the best "
+    arima_budget: float = option(20.0, "Seconds for ARIMA's stepwise order search (the best "
                                  "model so far is kept).", E, low=1)
     train: TrainConfig = field(default_factory=lambda: TRAIN_DEFAULTS)
 
@@ -97,6 +105,7 @@ class ForecastConfig(JobConfig):
             "model": MODELS, "layout": ("timesteps", "features"), "scale": ("standard", "minmax",
             "none"), "fill": ("none", "ffill", "interpolate"), "window_norm": ("last", "none"),
             "multi_step": ("direct", "recursive"), "loss": ("mse", "mae", "huber"),
+            "transform": ("none", "returns", "log-returns"), "intervals": ("adaptive", "split"),
         }
         self.check_choices(choices)
         unknown = [c for c in self.calendar if c not in CALENDAR_FIELDS and c != "auto"]
@@ -106,6 +115,11 @@ class ForecastConfig(JobConfig):
                 f"{', '.join(CALENDAR_FIELDS)}"
             )
         self._check_each_column_once()
+        self._check_freq()
+        if self.transform != "none" and (self.log or self.diff):
+            used = "--log" if self.log else "--diff"
+            raise UserError(f"--transform {self.transform} already models changes of the "
+                            f"prices; drop {used}")
         if any(lag < 1 for lag in self.lags):
             raise UserError(f"--lags must be positive integers; got {list(self.lags)}")
         if self.arima_order is not None and len(self.arima_order) not in (3, 6):
@@ -120,6 +134,20 @@ class ForecastConfig(JobConfig):
         if self.layout == "features" and self.model == "mlp":
             raise UserError("--layout applies to recurrent models; --model mlp always sees L*F")
         self.train.validate()
+
+    def _check_freq(self) -> None:
+        if self.freq is None or self.freq == "none":
+            return
+        if self.time_col is None:
+            raise UserError(f"--freq {self.freq} needs --time-col (the dates it describes); "
+                            "without one rows are steps in file order")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                to_offset(normalise_alias(self.freq))
+        except ValueError:
+            raise UserError(f"--freq {self.freq!r} is not a pandas frequency; use e.g. B "
+                            "(trading days), D, h, W, MS, or none") from None
 
     def _check_each_column_once(self) -> None:
         for flag, names in (("--target", self.target), ("--features", self.features)):

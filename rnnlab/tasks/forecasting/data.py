@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
+from rnnlab.console import console
 from rnnlab.data.timeseries import (
     apply_scaler,
     calendar_features,
@@ -101,38 +102,61 @@ def _split_problem(cfg: ForecastConfig, n: int, test: int, val: int, train_min: 
 
 # -- preprocessing (fitted on the training rows only) ----------------------------------------
 
+MAX_LEVELS = 20  # one-hot columns per categorical covariate (plus "other")
+
+
+def training_levels(labels: np.ndarray) -> tuple[list[str], list[str]]:
+    """(levels, rare): the `MAX_LEVELS` most frequent training labels (ties by name), sorted,
+    and the rarer ones, which share the "other" column with labels never seen in training."""
+    counts = pd.Series(labels).value_counts()
+    ordered = sorted(counts.index, key=lambda label: (-counts[label], label))
+    return sorted(ordered[:MAX_LEVELS]), sorted(ordered[MAX_LEVELS:])
+
+
 
 class Preprocessor:
     """Targets and covariates -> the network's input columns and (scaled) target columns.
 
     Input columns: transformed targets, covariates, lagged copies of both, calendar sin/cos.
-    Target transform: optional log, optional first difference, then the scaler.
+    Target transform: optional log, optional first difference, or (--transform) simple or
+    log returns y_t / y_{t-1} - 1 / log(y_t / y_{t-1}); then the scaler.
     """
 
     def __init__(self, cfg: ForecastConfig, freq: str | None = None) -> None:
         self.log, self.diff, self.scale = cfg.log, cfg.diff, cfg.scale
+        self.transform = cfg.transform
         self.lags = sorted(cfg.lags)
         calendar = list(cfg.calendar)
         self.calendar = default_calendar(freq) if calendar == ["auto"] else calendar
         self.freq = freq
         self.target_scaler = None
         self.feature_scaler = None
+        self.categories: dict[str, list[str]] = {}  # column -> training levels (one-hot)
+        self.rare: dict[str, set[str]] = {}  # column -> training labels beyond MAX_LEVELS
+        self._warned: set[str] = set()
 
     @property
     def first_valid(self) -> int:
         """Rows lost at the start to differencing and lags."""
-        return int(self.diff) + (self.lags[-1] if self.lags else 0)
+        changes = self.diff or self.transform != "none"
+        return int(changes) + (self.lags[-1] if self.lags else 0)
 
     def transform_targets(self, targets: np.ndarray, source: str = "the data") -> np.ndarray:
         """(time, k) original units -> (time, k) log / differenced, unscaled (NaN: undefined)."""
         values = targets
-        if self.log:
+        if self.log or self.transform != "none":
+            flag = "--log" if self.log else f"--transform {self.transform}"
             if (values <= 0).any():
                 row = int(np.argwhere(values <= 0)[0][0])
                 raise UserError(
-                    f"{source} line {row + 2}: --log needs positive targets, found "
-                    f"{values[row].tolist()}; drop --log"
+                    f"{source} line {row + 2}: {flag} needs positive targets, found "
+                    f"{values[row].tolist()}; drop {flag}"
                 )
+        if self.transform != "none":
+            ratio = values[1:] / values[:-1]
+            changes = np.log(ratio) if self.transform == "log-returns" else ratio - 1
+            return np.vstack([np.full((1, values.shape[1]), np.nan), changes])
+        if self.log:
             values = np.log(values)
         if self.diff:
             values = np.vstack([np.full((1, values.shape[1]), np.nan), np.diff(values, axis=0)])
@@ -142,6 +166,10 @@ class Preprocessor:
         z = self.transform_targets(series.targets, series.source)[self.first_valid:train_end]
         self.target_scaler = fit_scaler(self.scale, z)
         self.feature_scaler = fit_scaler(self.scale, series.features[:train_end])
+        self.categories, self.rare = {}, {}
+        for j, name in enumerate(series.categorical):
+            levels, rare = training_levels(series.labels[:train_end, j])
+            self.categories[name], self.rare[name] = levels, set(rare)
         return self
 
     def scaled_targets(self, series: Series) -> np.ndarray:
@@ -151,7 +179,8 @@ class Preprocessor:
     def inputs(self, series: Series, scaled_targets: np.ndarray | None = None) -> np.ndarray:
         """(time, input_columns) float32; rows before `first_valid` hold NaN."""
         z = self.scaled_targets(series) if scaled_targets is None else scaled_targets
-        base = np.hstack([z, apply_scaler(self.feature_scaler, series.features)])
+        base = np.hstack([z, apply_scaler(self.feature_scaler, series.features),
+                          self.one_hot(series)])
         blocks = [base]
         for lag in self.lags:
             shifted = np.full_like(base, np.nan)
@@ -159,6 +188,27 @@ class Preprocessor:
             blocks.append(shifted)
         blocks.append(self.calendar_columns(series.index))
         return np.hstack(blocks).astype(np.float32)
+
+    def one_hot(self, series: Series) -> np.ndarray:
+        """(time, sum of levels + 1) indicators of each categorical covariate's training levels
+        and a last "other" level, which takes rarer and unseen labels (with one warning)."""
+        blocks = []
+        for name, levels in self.categories.items():
+            if name not in series.categorical:
+                raise UserError(f"{series.source}: column {name!r} held categories when the run "
+                                "was fitted but now holds numbers; give it its labels")
+            labels = series.labels[:, series.categorical.index(name)]
+            position = {level: i for i, level in enumerate(levels)}
+            codes = np.array([position.get(label, len(levels)) for label in labels])
+            unseen = sorted(set(labels) - set(levels) - self.rare.get(name, set()))
+            if unseen and name not in self._warned:
+                self._warned.add(name)
+                shown = ", ".join(map(repr, unseen[:5])) + (" ..." if len(unseen) > 5 else "")
+                console.print(f"[yellow]warning: {series.source} column {name!r} has "
+                              f"categories not seen in training ({shown}); they are treated "
+                              "as 'other'[/yellow]", soft_wrap=True)
+            blocks.append(np.eye(len(levels) + 1)[codes])
+        return np.hstack(blocks) if blocks else np.zeros((len(series), 0))
 
     def calendar_columns(self, index: pd.Index) -> np.ndarray:
         if not self.calendar:
@@ -171,6 +221,10 @@ class Preprocessor:
         Differenced forecasts are summed onto the last observed level before each origin.
         """
         values = apply_scaler(self.target_scaler, scaled, inverse=True)
+        if self.transform == "returns":  # compounded from the last observed price
+            return targets[origins - 1][:, None, :] * np.cumprod(1 + values, axis=1)
+        if self.transform == "log-returns":
+            return targets[origins - 1][:, None, :] * np.exp(np.cumsum(values, axis=1))
         if self.diff:
             levels = np.log(targets) if self.log else targets
             values = levels[origins - 1][:, None, :] + np.cumsum(values, axis=1)
@@ -179,18 +233,24 @@ class Preprocessor:
     def to_dict(self) -> dict:
         return {
             "log": self.log, "diff": self.diff, "scale": self.scale, "lags": self.lags,
+            "transform": self.transform,
             "calendar": self.calendar, "freq": self.freq,
             "target_scaler": scaler_to_dict(self.target_scaler),
             "feature_scaler": scaler_to_dict(self.feature_scaler),
+            "categories": self.categories, "rare": {k: sorted(v) for k, v in self.rare.items()},
         }
 
     @classmethod
     def from_dict(cls, state: dict) -> Preprocessor:
         self = cls.__new__(cls)
         self.log, self.diff, self.scale = state["log"], state["diff"], state["scale"]
+        self.transform = state.get("transform", "none")  # runs before --transform: none
         self.lags, self.calendar, self.freq = state["lags"], state["calendar"], state["freq"]
         self.target_scaler = scaler_from_dict(state["target_scaler"])
         self.feature_scaler = scaler_from_dict(state["feature_scaler"])
+        self.categories = state.get("categories", {})  # runs before categorical covariates
+        self.rare = {k: set(v) for k, v in state.get("rare", {}).items()}
+        self._warned = set()
         return self
 
 

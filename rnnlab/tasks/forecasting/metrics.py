@@ -50,6 +50,47 @@ def forecast_metrics(
     return metrics
 
 
+def implied_returns(levels: np.ndarray, last_observed: np.ndarray) -> np.ndarray:
+    """(windows, H, k) prices -> the step returns they imply, from the last observed price:
+    r_1 = p_1 / y_(o-1) - 1, r_h = p_h / p_(h-1) - 1."""
+    previous = np.concatenate([last_observed[:, None, :], levels[:, :-1, :]], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return levels / previous - 1
+
+
+def return_metrics(truth: np.ndarray, forecast: np.ndarray, last_observed: np.ndarray
+                   ) -> dict[str, float]:
+    """MAE and RMSE of the forecast returns against the actual returns (in %), so a network
+    that models returns is also judged on them, beside the prices."""
+    error = 100 * (implied_returns(forecast, last_observed) - implied_returns(truth,
+                                                                              last_observed))
+    return {"return_mae": float(np.mean(np.abs(error))),
+            "return_rmse": float(np.sqrt(np.mean(error**2)))}
+
+
+def copy_lag(first_step: np.ndarray, y: np.ndarray, origins: np.ndarray, max_lag: int = 5
+             ) -> int | None:
+    """The lag k (0..max_lag) at which the one-step forecasts made at each origin correlate
+    best with the actual series y[o - k]: 0 for a real forecast, 1 for a forecast that is the
+    last value shifted by one step (a "lagged copy"). None when it cannot be measured.
+
+    first_step: (windows, k) step-1 forecasts; correlations are averaged over targets.
+    """
+    lags = [lag for lag in range(max_lag + 1) if (origins - lag >= 0).all()]
+    if len(origins) < 3 or not lags:
+        return None
+    scores = []
+    for lag in lags:
+        actual = y[origins - lag]
+        per_target = [np.corrcoef(first_step[:, j], actual[:, j])[0, 1]
+                      for j in range(y.shape[1])
+                      if np.std(first_step[:, j]) > 0 and np.std(actual[:, j]) > 0]
+        scores.append(np.mean(per_target) if per_target else np.nan)
+    if not np.isfinite(scores).any():
+        return None
+    return lags[int(np.nanargmax(scores))]
+
+
 def conformal_residuals_needed(level: float) -> int:
     """The fewest residuals n with ceil((n + 1) * level) <= n: fewer, and the half-width falls
     back to the largest residual and the coverage promise is gone."""
@@ -81,7 +122,7 @@ def verdict(test_metrics: dict[str, dict[str, float]], networks: list[str]) -> t
         best, net, best_base = rank(test_metrics, networks, key)
     if (failed := unranked(networks, net, best_base, "MAE")) is not None:
         return best or networks[0], failed
-    score = {name: values[key] for name, values in test_metrics.items()}
+    score = {name: values[key] for name, values in test_metrics.items() if key in values}
     net_score, base_score = score[net], score[best_base]
     if net_score < base_score:
         gain = 100 * (1 - net_score / base_score) if base_score else 0.0

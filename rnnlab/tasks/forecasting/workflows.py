@@ -18,6 +18,7 @@ from rnnlab.tasks.forecasting.api import Forecaster
 from rnnlab.tasks.forecasting.config import ForecastConfig, check_level
 from rnnlab.tasks.forecasting.data import make_split
 from rnnlab.tasks.forecasting.evaluation import Evaluation, evaluate
+from rnnlab.tasks.forecasting.phases import Phases
 from rnnlab.tasks.forecasting.report import write_run
 from rnnlab.tasks.forecasting.series import load_series
 
@@ -55,11 +56,15 @@ def _run_jobs(
         if not reference.fit_result_.is_global_zero or not run.writes:
             run.discard()
             return forecasters, None, None  # DDP worker: rank 0 writes the run
+        phases = Phases(cfg.train.quiet)
         evaluation = evaluate(forecasters, series, reference.test_origins(),
-                              reference.split_.val_end)
+                              reference.split_.val_end, phases)
         run.write_config(options if len(configs) > 1 else cfg.to_dict(), resolve_data(cfg.data))
-        write_run(run, forecasters, evaluation, job_title)
+        with phases("plots and report"):
+            write_run(run, forecasters, evaluation, job_title, phases.seconds)
     evaluation.show(f"{job_title}: test metrics ({series.source})")
+    if not cfg.train.quiet:
+        console.print(f"[dim]besides training: {phases.summary()}[/dim]")
     console.print(f"run folder: {run.path}\nreport: {run.path / 'report.html'}")
     return forecasters, evaluation, run.path
 
@@ -71,6 +76,14 @@ def fit_run(cfg: ForecastConfig, out: str | None = None, overwrite: bool = False
         f"rnnlab forecast: {network_name(cfg)}", cfg, {network_name(cfg): cfg}, out, overwrite,
         resume)
     return next(iter(forecasters.values())), evaluation, path
+
+
+def fit_models(cfg: ForecastConfig, configs: dict[str, ForecastConfig], out: str | None = None,
+               overwrite: bool = False
+               ) -> tuple[dict[str, Forecaster], Evaluation | None, Path | None]:
+    """Several named networks on one split, scored together with the baselines in one run
+    (bench/finance.py: LSTM and GRU beside naive, drift and ARIMA)."""
+    return _run_jobs(f"rnnlab forecast: {', '.join(configs)}", cfg, configs, out, overwrite)
 
 
 def compare_run(cfg: ForecastConfig, out: str | None = None, overwrite: bool = False,

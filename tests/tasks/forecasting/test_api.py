@@ -76,7 +76,11 @@ def test_predict_gives_the_next_h_dates_with_intervals(fitted, frame):
     assert list(table.index) == list(pd.date_range("2000-04-30", periods=3, freq="D"))
     assert table.index.name == "date"
     assert list(table.columns) == ["value", "value_lower", "value_upper"]
-    width = fitted.halfwidth()[:, 0]
+    # adaptive interval: the conformal quantile of validation |residual| / volatility scores,
+    # times the volatility (mean |change|) over the 60 rows before the forecast origin
+    scores = np.sort(fitted.val_abs_residuals_[:, :, 0] / fitted.val_scales_[:, :1], axis=0)
+    volatility = np.mean(np.abs(np.diff(frame["value"].to_numpy()[-61:])))
+    width = scores[9] * volatility  # 10 validation scores: ceil(11 * 0.9) = 10th
     np.testing.assert_allclose(table["value_upper"] - table["value"], width)
     np.testing.assert_allclose(table["value"] - table["value_lower"], width)
     point = fitted.forecast(fitted.series_, np.array([120]))[0, :, 0]
@@ -89,8 +93,11 @@ def test_predict_gives_the_next_h_dates_with_intervals(fitted, frame):
 def test_predict_needs_only_the_last_window(fitted, frame):
     full = fitted.predict(frame)
     recent = fitted.predict(frame.tail(14))
-    np.testing.assert_allclose(recent.to_numpy(), full.to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(recent["value"], full["value"], rtol=1e-6)
     assert list(recent.index) == list(full.index)
+    # the interval's volatility reads the 60 changes before the origin: 61 rows suffice
+    np.testing.assert_allclose(fitted.predict(frame.tail(61)).to_numpy(), full.to_numpy(),
+                               rtol=1e-6)
 
 
 def test_predict_from_a_path_equals_predict_from_a_frame(fitted, frame, tmp_path):

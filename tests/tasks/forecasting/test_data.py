@@ -127,7 +127,8 @@ def test_leading_nan_is_filled_from_the_first_value():
 def test_missing_timestamps_need_fill_then_become_rows():
     frame = _daily([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).drop(index=[2, 3])  # two days missing
     with pytest.raises(UserError, match=r"2 timestamp\(s\) missing from the regular D grid, "
-                                        "first 2000-01-03; pass --fill"):
+                                        "first 2000-01-03, in 1 gap\\(s\\), the longest 2 from "
+                                        "2000-01-03 to 2000-01-04; pass --fill"):
         load_series(_config(), frame, "gaps.csv")
     series = load_series(_config(fill="interpolate"), frame)
     assert len(series) == 6 and series.targets[:, 0].tolist() == [1, 2, 3, 4, 5, 6]
