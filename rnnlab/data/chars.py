@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from rnnlab.data.text import PAD, UNK, UNK_ID, Vocabulary
+from rnnlab.data.text import PAD, UNK, UNK_ID, Vocabulary, VocabularyLookup
 
 
-class CharTokenizer:
+class CharTokenizer(VocabularyLookup):
     """Characters in, characters out; same interface as the word and subword tokenizers."""
 
     kind = "char"
@@ -36,12 +36,6 @@ class CharTokenizer:
             raise empty_vocabulary(counts, 1, None, "character")
         return self
 
-    @property
-    def vocab(self) -> Vocabulary:
-        if self.vocab_ is None:
-            raise RuntimeError("tokenizer is not fitted; call fit(train_texts) first")
-        return self.vocab_
-
     def tokenize(self, text: str) -> list[str]:
         return list(text)
 
@@ -57,16 +51,6 @@ class CharTokenizer:
         """The distinct characters of `text` the vocabulary lacks, in order of appearance."""
         stoi = self.vocab.stoi
         return list(dict.fromkeys(ch for ch in text if ch not in stoi))
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self.vocab)
-
-    def id_to_token(self, index: int) -> str:
-        return self.vocab.itos[index]
-
-    def token_to_id(self, token: str) -> int | None:
-        return self.vocab.stoi.get(token)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "specials": self.specials, "vocab": self.vocab.to_dict()}

@@ -144,7 +144,29 @@ class Vocabulary:
 
 
 # -- tokenizers: fit on training texts, encode any text, JSON state ----------------------------
-class WordTokenizer:
+class VocabularyLookup:
+    """The id <-> token side of a tokenizer whose fitted state is a `Vocabulary` (`vocab_`)."""
+
+    vocab_: Vocabulary | None
+
+    @property
+    def vocab(self) -> Vocabulary:
+        if self.vocab_ is None:
+            raise RuntimeError("tokenizer is not fitted; call fit(train_texts) first")
+        return self.vocab_
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def id_to_token(self, index: int) -> str:
+        return self.vocab.itos[index]
+
+    def token_to_id(self, token: str) -> int | None:
+        return self.vocab.stoi.get(token)
+
+
+class WordTokenizer(VocabularyLookup):
     """Word-level tokenizer: `word_tokens` + a `Vocabulary` fitted on the training texts."""
 
     kind = "word"
@@ -168,22 +190,6 @@ class WordTokenizer:
 
     def encode(self, text: str) -> list[int]:
         return self.vocab.encode(self.tokenize(text))
-
-    @property
-    def vocab(self) -> Vocabulary:
-        if self.vocab_ is None:
-            raise RuntimeError("tokenizer is not fitted; call fit(train_texts) first")
-        return self.vocab_
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self.vocab)
-
-    def id_to_token(self, index: int) -> str:
-        return self.vocab.itos[index]
-
-    def token_to_id(self, token: str) -> int | None:
-        return self.vocab.stoi.get(token)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "min_freq": self.min_freq, "max_size": self.max_size,
