@@ -141,3 +141,18 @@ def csv_writer(tmp_path: Path) -> Callable[[str, pd.DataFrame | str | bytes], Pa
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def lm_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One tiny word-level `rnnlab lm pretrain` run on the language tests' SENTENCES, shared by
+    the tests that read a language-model run (evaluate errors, embeddings)."""
+    from tests.tasks.language.test_hostile import TINY
+    from tests.tasks.language.test_language_model import SENTENCES
+
+    folder = tmp_path_factory.mktemp("lm-tiny")
+    (folder / "corpus.txt").write_text("\n".join(SENTENCES * 20), encoding="utf-8")
+    result = run_cli(["lm", "pretrain", "--data", folder / "corpus.txt", "--out", folder / "lm",
+                      *TINY])
+    assert result.code == 0, result.err
+    return folder / "lm"

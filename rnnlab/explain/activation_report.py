@@ -11,6 +11,7 @@ from rich.table import Table
 
 from rnnlab.console import console
 from rnnlab.data.io import read_text
+from rnnlab.errors import UserError
 from rnnlab.explain.activations import (
     GATE_NAMES,
     STATE_NAME,
@@ -48,8 +49,6 @@ def activations_run(run: str, text_file: str, units: tuple[int, ...] = (),
 
 
 def _layer(trace: Trace, layer: int) -> int:
-    from rnnlab.errors import UserError
-
     count = len(trace.layers)
     if not -count <= layer < count:
         raise UserError(f"--layer {layer}: the model has {count} layer(s) (0 to {count - 1}, "

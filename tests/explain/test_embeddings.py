@@ -8,20 +8,6 @@ import numpy as np
 import pytest
 
 from rnnlab.explain.embeddings import load_table, nearest
-from tests.conftest import run_cli
-from tests.tasks.language.test_hostile import TINY
-from tests.tasks.language.test_language_model import SENTENCES
-
-
-@pytest.fixture(scope="module")
-def lm_run(tmp_path_factory):
-    """A tiny word-level `rnnlab lm pretrain` run on SENTENCES."""
-    folder = tmp_path_factory.mktemp("lm-embeddings")
-    (folder / "corpus.txt").write_text("\n".join(SENTENCES * 20), encoding="utf-8")
-    result = run_cli(["lm", "pretrain", "--data", folder / "corpus.txt", "--out", folder / "lm",
-                      *TINY])
-    assert result.code == 0, result.err
-    return folder / "lm"
 
 
 def hand_cosines(vectors: np.ndarray, row: int) -> list[float]:

@@ -6,23 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run_cli
 from tests.tasks.language.test_language_model import SENTENCES
 from tests.tasks.sentiment.test_hostile import assert_one_error
 
 TINY = ["--epochs", "1", "--embed", "8", "--hidden", "8", "--bptt", "6", "--batch-size", "4",
         "--min-freq", "1", "--device", "cpu", "--quiet"]
-
-
-@pytest.fixture(scope="module")
-def lm_run(tmp_path_factory):
-    """One tiny `rnnlab lm pretrain` run on SENTENCES, shared by the evaluate tests here."""
-    folder = tmp_path_factory.mktemp("lm-hostile")
-    (folder / "corpus.txt").write_text("\n".join(SENTENCES * 20), encoding="utf-8")
-    result = run_cli(["lm", "pretrain", "--data", folder / "corpus.txt", "--out", folder / "lm",
-                      *TINY])
-    assert result.code == 0, result.err
-    return folder / "lm"
 
 
 @pytest.mark.parametrize("tokenizer,words", [
