@@ -1,10 +1,8 @@
-"""Text transforms shared by the text jobs: cleaning, tokenizers, vocabulary, length batching.
+"""Text transforms shared by the text jobs: cleaning, tokenizers, vocabulary.
 
 Cleaning and tokenizing are pure functions; `WordTokenizer` and `SubwordTokenizer` are fitted
 on the training texts only and save their whole state as JSON (`to_dict` / `tokenizer_from_dict`).
-Batching puts reviews of similar length together (`BucketBatchSampler`) so that padding is a
-few percent of the tokens, and `collate_padded` returns the lengths that `RecurrentEncoder`
-packs with `pack_padded_sequence`.
+Batching lives in `rnnlab.data.batching`.
 """
 
 from __future__ import annotations
@@ -14,15 +12,11 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-
-import numpy as np
-import torch
-from torch.utils.data import BatchSampler
+from collections.abc import Iterable, Sequence
 
 from rnnlab.errors import UserError
 
-PAD, UNK, EOS = "<pad>", "<unk>", "<eos>"
+PAD, UNK, EOS, BOS = "<pad>", "<unk>", "<eos>", "<bos>"
 PAD_ID, UNK_ID = 0, 1
 
 _BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
@@ -32,6 +26,10 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u0060": 
                          "\u2013": "-", "\u2014": " - ", "\u2026": "..."})
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+(?:'\w+)*|'\w+|[^\w\s]")
+# Detokenizing word tokens: no space before closing marks and clitics, none after opening ones.
+_NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}]|'\w)")
+_NO_SPACE_AFTER = re.compile(r"([(\[{$]) ")
+_HYPHEN = re.compile(r"(?<=\w) - (?=\w)")
 
 
 POSITIVE_NAMES = ("pos", "positive", "1", "good", "true", "yes", "+1", "+")
@@ -79,6 +77,27 @@ def word_tokens(text: str, lowercase: bool = True) -> list[str]:
     """
     text = clean_text(text)
     return _WORD.findall(text.lower() if lowercase else text)
+
+
+def detokenize(tokens: Sequence[str]) -> str:
+    """Word tokens -> text: the inverse of `word_tokens` for ordinary prose (spaces dropped
+    before closing punctuation and clitics, after opening brackets, around inner hyphens;
+    double quotes glued to the words they enclose). Specials such as <unk> are kept.
+
+    >>> detokenize(["A", "man", "'s", "t", "-", "shirt", "(", "red", ")", ":", '"', "hi", '"', "."])
+    'A man's t-shirt (red): "hi".'
+    """
+    text = " ".join(tokens)
+    text = _HYPHEN.sub("-", _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", text)))
+    if '"' in text:  # quotes alternate: an opening one glues right, a closing one left
+        parts = text.split('"')
+        text = parts[0]
+        for index, part in enumerate(parts[1:]):
+            if index % 2 == 0:
+                text = text.rstrip() + (" " if text.strip() else "") + '"' + part.lstrip()
+            else:
+                text = text.rstrip() + '"' + part
+    return text.strip()
 
 
 def truncate(ids: list[int], max_len: int | None, keep: str = "head") -> list[int]:
@@ -191,6 +210,10 @@ class WordTokenizer(VocabularyLookup):
     def encode(self, text: str) -> list[int]:
         return self.vocab.encode(self.tokenize(text))
 
+    def decode(self, ids: Sequence[int]) -> str:
+        """Ids -> text (`detokenize`); unknown words read as <unk>."""
+        return detokenize(self.vocab.decode(ids))
+
     def to_dict(self) -> dict:
         return {"kind": self.kind, "min_freq": self.min_freq, "max_size": self.max_size,
                 "lowercase": self.lowercase, "specials": self.specials,
@@ -205,14 +228,18 @@ class WordTokenizer(VocabularyLookup):
 
 
 class SubwordTokenizer:
-    """Byte-pair-encoding tokenizer trained with HF `tokenizers` on the training texts."""
+    """Byte-pair-encoding tokenizer trained with HF `tokenizers` on the training texts.
+
+    `reversible=True` (for generated text) marks word starts with "\u2581" (Metaspace) so that
+    `decode` restores the spacing; otherwise words are split on whitespace and punctuation.
+    """
 
     kind = "bpe"
 
     def __init__(self, vocab_size: int = 8000, min_freq: int = 2, lowercase: bool = True,
-                 specials: Sequence[str] = ()) -> None:
+                 specials: Sequence[str] = (), reversible: bool = False) -> None:
         self.target_size, self.min_freq, self.lowercase = vocab_size, min_freq, lowercase
-        self.specials = list(specials)
+        self.specials, self.reversible = list(specials), reversible
         self.tokenizer_ = None
 
     def fit(self, texts: Iterable[str]) -> SubwordTokenizer:
@@ -223,7 +250,14 @@ class SubwordTokenizer:
         tokenizer = Tokenizer(models.BPE(unk_token=UNK))
         steps = [normalizers.NFKC()] + ([normalizers.Lowercase()] if self.lowercase else [])
         tokenizer.normalizer = normalizers.Sequence(steps)
-        tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+        if self.reversible:
+            from tokenizers import decoders
+
+            tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+                [pre_tokenizers.Metaspace(), pre_tokenizers.Punctuation()])
+            tokenizer.decoder = decoders.Metaspace()
+        else:
+            tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
         trainer = trainers.BpeTrainer(vocab_size=self.target_size, min_frequency=self.min_freq,
                                       special_tokens=[PAD, UNK, *self.specials],
                                       show_progress=False)
@@ -265,6 +299,10 @@ class SubwordTokenizer:
     def encode(self, text: str) -> list[int]:
         return self._fitted().encode(clean_text(text)).ids
 
+    def decode(self, ids: Sequence[int]) -> str:
+        """Ids -> text (exact spacing only when `reversible`); specials are dropped."""
+        return self._fitted().decode(list(ids), skip_special_tokens=True).strip()
+
     @property
     def vocab_size(self) -> int:
         return self._fitted().get_vocab_size()
@@ -278,14 +316,14 @@ class SubwordTokenizer:
     def to_dict(self) -> dict:
         return {"kind": self.kind, "vocab_size": self.target_size, "min_freq": self.min_freq,
                 "lowercase": self.lowercase, "specials": self.specials,
-                "tokenizer": json.loads(self._fitted().to_str())}
+                "reversible": self.reversible, "tokenizer": json.loads(self._fitted().to_str())}
 
     @classmethod
     def from_dict(cls, state: dict) -> SubwordTokenizer:
         from tokenizers import Tokenizer
 
         self = cls(state["vocab_size"], state["min_freq"], state["lowercase"],
-                   state.get("specials", ()))
+                   state.get("specials", ()), state.get("reversible", False))
         self.tokenizer_ = Tokenizer.from_str(json.dumps(state["tokenizer"]))
         return self
 
@@ -333,91 +371,3 @@ def tokenizer_from_dict(state: dict) -> Tokenizer:
 
     kinds = {"bpe": SubwordTokenizer, "char": CharTokenizer}
     return kinds.get(state["kind"], WordTokenizer).from_dict(state)
-
-
-# -- batching: similar lengths together, padded + lengths for packing --------------------------
-class BucketBatchSampler(BatchSampler):
-    """Batches of similar length: shuffle, cut into pools of `pool` batches, sort each pool by
-    length, cut it into batches and shuffle the batches. A new order every epoch (seeded).
-    `shuffle=False`: batches of the items sorted by length, longest first (evaluation).
-
-    It draws its items from `sampler` (default: every item). It is a `BatchSampler`, so under
-    DDP Lightning hands it a `DistributedSampler` and each process buckets its own share.
-    `repeats` > 1 makes an epoch that many shuffled passes, so that a few hundred texts still
-    give an epoch enough steps for its validation and early-stopping check to mean something.
-    """
-
-    def __init__(self, lengths: Sequence[int], batch_size: int, shuffle: bool = True,
-                 pool: int = 50, seed: int = 0, sampler: Iterable[int] | None = None,
-                 drop_last: bool = False, repeats: int = 1) -> None:
-        super().__init__(range(len(lengths)) if sampler is None else sampler, batch_size,
-                         drop_last)
-        self.lengths = np.asarray(lengths)
-        self.shuffle, self.pool, self.seed, self.repeats = shuffle, pool, seed, repeats
-        self.epoch = 0
-
-    def batches(self, epoch: int = 0) -> list[list[int]]:
-        """The batches (lists of item indices) of one epoch."""
-        items = np.fromiter(iter(self.sampler), dtype=np.int64)
-        if not self.shuffle:
-            return length_sorted_batches(self.lengths[items], self.batch_size, items)
-        rng = np.random.default_rng([self.seed, epoch])
-        order = np.concatenate([items[rng.permutation(len(items))]
-                                for _ in range(self.repeats)])
-        size = self.batch_size * self.pool
-        result = []
-        for start in range(0, len(order), size):
-            chunk = order[start:start + size]
-            chunk = chunk[np.argsort(-self.lengths[chunk], kind="stable")]
-            result += [chunk[i:i + self.batch_size].tolist()
-                       for i in range(0, len(chunk), self.batch_size)]
-        if self.drop_last:
-            result = [batch for batch in result if len(batch) == self.batch_size]
-        return [result[i] for i in rng.permutation(len(result))]
-
-    def __iter__(self) -> Iterator[list[int]]:
-        batches = self.batches(self.epoch)
-        self.epoch += 1
-        return iter(batches)
-
-    def __len__(self) -> int:
-        items = len(self.sampler) * (self.repeats if self.shuffle else 1)  # type: ignore[arg-type]
-        return items // self.batch_size if self.drop_last else -(-items // self.batch_size)
-
-
-def length_sorted_batches(lengths: Sequence[int], batch_size: int,
-                          items: Sequence[int] | None = None) -> list[list[int]]:
-    """Deterministic batches for evaluation: the items (default 0..n-1; `lengths` are theirs)
-    sorted by length, longest first."""
-    items = np.arange(len(lengths)) if items is None else np.asarray(items)
-    order = items[np.argsort(-np.asarray(lengths), kind="stable")]
-    return [order[i:i + batch_size].tolist() for i in range(0, len(order), batch_size)]
-
-
-def padding_ratio(lengths: Sequence[int], batches: Iterable[Sequence[int]]) -> float:
-    """Share of padded positions among all positions of the padded batches (0 = none)."""
-    lengths = np.asarray(lengths)
-    real = padded = 0
-    for batch in batches:
-        batch_lengths = lengths[list(batch)]
-        real += int(batch_lengths.sum())
-        padded += int(batch_lengths.max()) * len(batch_lengths)
-    return 1.0 - real / padded if padded else 0.0
-
-
-def pad_sequences(sequences: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Token id lists -> tokens (batch, longest) padded with `PAD_ID`, lengths (batch,)."""
-    lengths = torch.tensor([max(1, len(s)) for s in sequences], dtype=torch.long)
-    tokens = torch.full((len(sequences), int(lengths.max())), PAD_ID, dtype=torch.long)
-    for row, sequence in enumerate(sequences):
-        if len(sequence):
-            tokens[row, : len(sequence)] = torch.as_tensor(sequence, dtype=torch.long)
-    return tokens, lengths
-
-
-def collate_padded(items: Sequence[tuple[Sequence[int], int]]
-                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(ids, label) pairs -> tokens (batch, time), lengths (batch,), labels (batch,)."""
-    tokens, lengths = pad_sequences([ids for ids, _ in items])
-    labels = torch.tensor([label for _, label in items], dtype=torch.long)
-    return tokens, lengths, labels

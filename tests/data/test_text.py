@@ -4,19 +4,21 @@ import numpy as np
 import pytest
 import torch
 
+from rnnlab.data.batching import (
+    BucketBatchSampler,
+    collate_padded,
+    length_sorted_batches,
+    padding_ratio,
+)
 from rnnlab.data.text import (
     EOS,
     PAD_ID,
     UNK_ID,
-    BucketBatchSampler,
     SubwordTokenizer,
     Vocabulary,
     WordTokenizer,
     clean_text,
-    collate_padded,
     is_blank,
-    length_sorted_batches,
-    padding_ratio,
     tokenizer_from_dict,
     truncate,
     word_tokens,
@@ -114,7 +116,8 @@ def test_bucket_sampler_repeats_make_an_epoch_several_passes():
 
 
 def test_text_datamodule_gives_few_texts_at_least_min_steps_batches():
-    from rnnlab.tasks.sentiment.data import EncodedTexts, TextDataModule
+    from rnnlab.data.batching import TextDataModule
+    from rnnlab.tasks.sentiment.data import EncodedTexts
 
     few = EncodedTexts([[2, 3, 4]] * 90, [0, 1] * 45)
     assert len(TextDataModule(few, few, 64, min_steps=20).train_dataloader()) >= 20

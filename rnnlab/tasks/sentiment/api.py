@@ -15,13 +15,16 @@ import numpy as np
 import torch
 
 from rnnlab import store
-from rnnlab.data.text import (
+from rnnlab.data.batching import (
     BucketBatchSampler,
-    Tokenizer,
+    TextDataModule,
     length_sorted_batches,
-    make_tokenizer,
     pad_sequences,
     padding_ratio,
+)
+from rnnlab.data.text import (
+    Tokenizer,
+    make_tokenizer,
     tokenizer_from_dict,
 )
 from rnnlab.errors import UserError
@@ -31,7 +34,6 @@ from rnnlab.tasks.sentiment.config import SentimentConfig, pretrained_kind
 from rnnlab.tasks.sentiment.data import (
     Corpus,
     EncodedTexts,
-    TextDataModule,
     check_new_texts,
     encode_texts,
     load_corpus,

@@ -13,24 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import lightning.pytorch as pl
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from rnnlab.data.datasets import resolve_data
 from rnnlab.data.io import TABLE_SUFFIXES, read_table, read_text
 from rnnlab.data.text import (
-    BucketBatchSampler,
     Tokenizer,
-    collate_padded,
     is_blank,
     truncate,
 )
 from rnnlab.errors import UserError, check_columns, check_file
 from rnnlab.tasks.sentiment.config import SentimentConfig
-from rnnlab.training import passes_per_epoch
 
 UNLABELLED_FOLDERS = ("unsup",)  # aclImdb's unlabelled reviews: not a class
 LEAK_SHARE = 0.5  # this share of test texts also in training: the comparison is leaked
@@ -340,45 +336,3 @@ class EncodedTexts(Dataset):
 
     def __getitem__(self, index: int) -> tuple[list[int], int]:
         return self.ids[index], int(self.labels[index])
-
-
-def loader(data: EncodedTexts, batch_size: int, shuffle: bool = False, seed: int = 0,
-           repeats: int = 1) -> DataLoader:
-    """Length-bucketed batches (shuffled for training, sorted for evaluation)."""
-    sampler = BucketBatchSampler(data.lengths, batch_size, shuffle=shuffle, seed=seed,
-                                 repeats=repeats)
-    return DataLoader(data, batch_sampler=sampler, collate_fn=collate_padded)
-
-
-class TextDataModule(pl.LightningDataModule):
-    """Bucketed, shuffled training batches and length-sorted validation batches.
-
-    An epoch is at least `min_steps` batches: with few labelled texts (a label curve's 100)
-    the training texts are passed over several times per epoch, else an epoch would be two
-    steps and early stopping would judge an untrained network."""
-
-    def __init__(self, train: EncodedTexts, val: EncodedTexts, batch_size: int,
-                 seed: int = 0, min_steps: int = 20) -> None:
-        super().__init__()
-        self.train, self.val, self.batch_size, self.seed = train, val, batch_size, seed
-        self.repeats = passes_per_epoch(len(train), batch_size, min_steps)
-        self.epoch = 0  # the epoch the next training loader starts at (see load_state_dict)
-        self._sampler: BucketBatchSampler | None = None
-
-    def train_dataloader(self) -> DataLoader:
-        data = loader(self.train, self.batch_size, shuffle=True, seed=self.seed,
-                      repeats=self.repeats)
-        self._sampler = data.batch_sampler
-        self._sampler.epoch = self.epoch
-        return data
-
-    def state_dict(self) -> dict[str, int]:
-        """The shuffle epoch the next training epoch uses (kept in checkpoints, so a resumed
-        run shuffles as the interrupted one would have)."""
-        return {"epoch": self._sampler.epoch if self._sampler is not None else self.epoch}
-
-    def load_state_dict(self, state: dict[str, int]) -> None:
-        self.epoch = int(state["epoch"])
-
-    def val_dataloader(self) -> DataLoader:
-        return loader(self.val, max(self.batch_size, 128))

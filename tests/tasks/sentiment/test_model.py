@@ -8,7 +8,7 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from torch.utils.data import DataLoader, TensorDataset
 
-from rnnlab.data.text import pad_sequences
+from rnnlab.data.batching import pad_sequences
 from rnnlab.models.heads import masked_max_mean
 from rnnlab.tasks.sentiment.model import SentimentModule, TextClassifierNet
 from rnnlab.training import slanted_triangular
