@@ -64,6 +64,10 @@ DATASETS = {d.name: d for d in [
             "the first 200,000 characters (7,552 lines) of Karpathy's tiny Shakespeare",
             "d48b8b09f2897bd9046088795c8ba6060e7a4394a2f1e58a562a4cea0a0a74dc",
             "--level char"),
+    Dataset("multi30k-demo", "translate", "multi30k-demo.tsv.gz",
+            "5,000 German-English image descriptions sampled from the Multi30K training set",
+            "bbc2987f798c3b80fb8807c8fb59b742a4d04fb54dbab0bb3c7adf17c4bdb6ab",
+            "--src-col de --tgt-col en"),
 ]}
 
 
