@@ -100,3 +100,11 @@ register(Job(
     api="rnnlab.tasks.language.api:LanguageModel",
     model_file="language_model.json",
 ))
+register(Job(
+    name="translate",
+    help="Translate sentences with GRU / LSTM encoder-decoders (Bahdanau or Luong attention, "
+         "or none), beam search; BLEU and chrF beside copying the source.",
+    cli="rnnlab.tasks.translation.cli:app",
+    api="rnnlab.tasks.translation.api:Translator",
+    model_file="translator.json",
+))

@@ -205,3 +205,16 @@ def label_curve_plot(sizes: Sequence[int], series: dict[str, Sequence[float]],
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return save_figure(fig, path)
+
+
+def attention_map(source: Sequence[str], target: Sequence[str], weights: np.ndarray,
+                  path: str | Path, title: str) -> Path:
+    """Heat-map of attention weights: one row per generated token, one column per source
+    token (darker = more weight)."""
+    rows, columns = weights.shape
+    fig, ax = plt.subplots(figsize=(min(12, 1.5 + 0.45 * columns), min(12, 1.2 + 0.4 * rows)))
+    ax.imshow(weights, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(columns), list(source)[:columns], rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(rows), list(target)[:rows], fontsize=8)
+    ax.set(xlabel="source", ylabel="translation", title=title)
+    return save_figure(fig, path)

@@ -1,0 +1,189 @@
+"""Translator: an encoder-decoder translation model with (or without) attention.
+
+>>> from rnnlab.tasks.translation import Translator, TranslationConfig
+>>> from rnnlab.tasks.translation.api import read_splits
+>>> train, val, test = read_splits(TranslationConfig())                 # doctest: +SKIP
+>>> tr = Translator(TranslationConfig(epochs=...)).fit(train, val)      # doctest: +SKIP
+>>> tr.predict(["Ein Hund läuft im Schnee."])                            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rnnlab import store
+from rnnlab.data.batching import TextDataModule, length_sorted_batches
+from rnnlab.data.parallel import ParallelText, read_parallel, split_parallel
+from rnnlab.data.text import BOS, EOS, UNK, WordTokenizer, detokenize, tokenizer_from_dict
+from rnnlab.estimator import Estimator
+from rnnlab.models.decoding import Hypothesis, beam_search, greedy_decode, max_lengths
+from rnnlab.models.seq2seq import Seq2Seq
+from rnnlab.tasks.translation.config import TranslationConfig
+from rnnlab.tasks.translation.data import (
+    EncodedPairs,
+    collate_pairs,
+    encode_pairs,
+    encode_sources,
+    fit_tokenizers,
+)
+from rnnlab.tasks.translation.model import TranslationModule, perplexity
+from rnnlab.training import FitResult, fit_module, seed_everything
+
+MODEL_FILE = "translator.json"
+DECODE_BATCH = 64  # sentences decoded together
+
+
+@dataclass
+class Translation:
+    """One translated sentence, with what the attention heat-map needs."""
+
+    source: str
+    text: str
+    source_tokens: list[str]  # as the encoder read them, <eos> last
+    tokens: list[str]  # generated, <eos> last when it was produced
+    attention: np.ndarray | None  # (len(tokens), len(source_tokens)); None without attention
+    logprob: float
+
+
+def read_splits(cfg: TranslationConfig) -> tuple[ParallelText, ParallelText, ParallelText]:
+    """(train, validation, test) pairs: --val / --test files when given, else shares of the
+    training pairs (drawn with --seed)."""
+    spec, flag = cfg.training_spec()
+    pairs = read_parallel(spec, cfg.src_col, cfg.tgt_col, cfg.encoding, flag)
+    val = None if cfg.val is None else read_parallel(cfg.val, cfg.src_col, cfg.tgt_col,
+                                                     cfg.encoding, "--val")
+    test = None if cfg.test is None else read_parallel(cfg.test, cfg.src_col, cfg.tgt_col,
+                                                       cfg.encoding, "--test")
+    train, held_val, held_test = split_parallel(pairs, 0.0 if val else cfg.val_size,
+                                                0.0 if test else cfg.test_size, cfg.train.seed)
+    if cfg.max_pairs is not None and len(train) > cfg.max_pairs:
+        train = train.subset(range(cfg.max_pairs))
+    return train, val or held_val, test or held_test
+
+
+class Translator(Estimator):
+    """Fitted attributes: `src_tokenizer_`, `tgt_tokenizer_`, `net_`, `fit_result_`, `split_`
+    (pair counts and the over-long training pairs dropped)."""
+
+    def __init__(self, config: TranslationConfig | None = None) -> None:
+        super().__init__(config if config is not None else TranslationConfig())
+
+    def fit(self, train: ParallelText, val: ParallelText, checkpoints: Path | None = None,
+            resume: bool = False, callbacks: list | None = None) -> Translator:
+        """Fit the tokenizers on `train`, drop its pairs longer than --max-len, train with early
+        stopping on the validation loss; self."""
+        cfg = self.config
+        cfg.validate()
+        seed_everything(cfg.train.seed)
+        self.src_tokenizer_, self.tgt_tokenizer_ = fit_tokenizers(cfg, train)
+        assert self.tgt_tokenizer_.token_to_id(BOS) == 2 and self.tgt_tokenizer_.token_to_id(
+            EOS) == 3, "collate_pairs assumes <bos> = 2, <eos> = 3"
+        train_ids, dropped = encode_pairs(self.src_tokenizer_, self.tgt_tokenizer_, train,
+                                          cfg.max_len)
+        val_ids, _ = encode_pairs(self.src_tokenizer_, self.tgt_tokenizer_, val)
+        net = Seq2Seq(self.src_tokenizer_.vocab_size, self.tgt_tokenizer_.vocab_size,
+                      **cfg.architecture())
+        module = TranslationModule(net, cfg.train.lr, cfg.train.weight_decay, cfg.schedule,
+                                   cfg.label_smoothing, cfg.teacher_forcing)
+        data = TextDataModule(train_ids, val_ids, cfg.train.batch_size, cfg.train.seed,
+                              collate=collate_pairs)
+        self.fit_result_: FitResult = fit_module(module, data, cfg.train, monitor="val_loss",
+                                                 checkpoints=checkpoints, resume=resume,
+                                                 callbacks=callbacks)
+        self.net_ = net.eval()
+        self.split_ = {"train": len(train_ids), "val": len(val), "dropped_long": dropped,
+                       "train_src_tokens": sum(len(s) - 1 for s in train_ids.src),
+                       "train_tgt_tokens": sum(len(t) for t in train_ids.tgt)}
+        self.source_ = train.source
+        return self
+
+    # -- translating ------------------------------------------------------------------------
+    def translate(self, sentences: list[str], beam: int | None = None,
+                  batch_size: int = DECODE_BATCH) -> list[Translation]:
+        """Translations of `sentences`, in their order (decoded in length-sorted batches);
+        `beam` 1 is greedy decoding (default: the run's --beam)."""
+        self.check_is_fitted()
+        beam = self.config.beam if beam is None else beam
+        if beam < 1:
+            raise ValueError(f"beam must be at least 1; got {beam}")
+        sources = encode_sources(self.src_tokenizer_, sentences)
+        results: list[Translation | None] = [None] * len(sentences)
+        for indices in length_sorted_batches([len(s) for s in sources], batch_size):
+            batch = collate_pairs([(sources[i], []) for i in indices])
+            hypotheses = self._decode(batch[0], batch[1], beam)
+            for index, hypothesis in zip(indices, hypotheses, strict=True):
+                results[index] = self._translation(sentences[index], hypothesis)
+        return results  # type: ignore[return-value]
+
+    def _decode(self, src: torch.Tensor, lengths: torch.Tensor, beam: int) -> list[Hypothesis]:
+        limits = max_lengths(lengths, self.config.max_ratio)
+        if beam == 1:
+            return greedy_decode(self.net_, src, lengths, 2, 3, limits)
+        return beam_search(self.net_, src, lengths, 2, 3, limits, beam,
+                           self.config.length_penalty)
+
+    def _translation(self, sentence: str, hypothesis: Hypothesis) -> Translation:
+        source_tokens = [*self.src_tokenizer_.tokenize(sentence), EOS]
+        tokens = [self.tgt_tokenizer_.id_to_token(i) for i in hypothesis.ids]
+        if isinstance(self.tgt_tokenizer_, WordTokenizer):
+            if self.config.replace_unk and hypothesis.attention is not None:
+                tokens = [source_tokens[int(np.argmax(hypothesis.attention[t]))]
+                          if token == UNK else token for t, token in enumerate(tokens)]
+            text = detokenize([t for t in tokens if t != EOS])
+        else:
+            text = self.tgt_tokenizer_.decode(hypothesis.ids)
+        steps = hypothesis.attention.shape[0] if hypothesis.attention is not None else 0
+        shown = tokens + [EOS] * (steps - len(tokens))
+        return Translation(sentence, text, source_tokens, shown, hypothesis.attention,
+                           hypothesis.logprob)
+
+    def predict(self, sentences: list[str], beam: int | None = None) -> list[str]:
+        """One translation per sentence, in order."""
+        return [t.text for t in self.translate(list(sentences), beam)]
+
+    def perplexity(self, pairs: ParallelText) -> float:
+        """exp(cross-entropy per target token) of the references, teacher-forced."""
+        self.check_is_fitted()
+        encoded, _ = encode_pairs(self.src_tokenizer_, self.tgt_tokenizer_, pairs)
+        return perplexity(self.net_, batches(encoded, DECODE_BATCH))
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """weights.safetensors + translator.json (tokenizers, config, split) + model.json."""
+        self.check_is_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        store.save_weights(self.net_, directory / store.WEIGHTS_FILE)
+        state = {"config": self.config.to_dict(), "split": self.split_,
+                 "src_tokenizer": self.src_tokenizer_.to_dict(),
+                 "tgt_tokenizer": self.tgt_tokenizer_.to_dict(),
+                 "vocab": [self.src_tokenizer_.vocab_size, self.tgt_tokenizer_.vocab_size]}
+        store.write_state(directory, MODEL_FILE, state)
+        self.write_manifest(directory)
+        return directory
+
+    @classmethod
+    def load(cls, run_or_model_dir: str | Path) -> Translator:
+        folder = store.model_dir(run_or_model_dir, "translate")
+        state = store.read_state(folder, MODEL_FILE)
+        try:
+            self = cls(TranslationConfig.from_dict(state["config"]))
+            self.split_ = state["split"]
+            self.src_tokenizer_ = tokenizer_from_dict(state["src_tokenizer"])
+            self.tgt_tokenizer_ = tokenizer_from_dict(state["tgt_tokenizer"])
+            net = Seq2Seq(*state["vocab"], **self.config.architecture())
+        except (KeyError, TypeError, ValueError) as exc:
+            raise store.damaged(run_or_model_dir, f"{MODEL_FILE} lacks or mangles {exc}"
+                                ) from None
+        self.net_ = store.load_weights(net, folder / store.WEIGHTS_FILE).eval()
+        return self
+
+
+def batches(encoded: EncodedPairs, size: int) -> list[tuple[torch.Tensor, ...]]:
+    """Length-sorted, collated batches of every pair (evaluation)."""
+    return [collate_pairs([encoded[i] for i in indices])
+            for indices in length_sorted_batches(encoded.lengths, size)]
