@@ -1,10 +1,11 @@
 """Translator: an encoder-decoder translation model with (or without) attention.
 
 >>> from rnnlab.tasks.translation import Translator, TranslationConfig
->>> from rnnlab.tasks.translation.api import read_splits
->>> train, val, test = read_splits(TranslationConfig())                 # doctest: +SKIP
->>> tr = Translator(TranslationConfig(epochs=...)).fit(train, val)      # doctest: +SKIP
+>>> tr = Translator(TranslationConfig(data="multi30k-demo")).fit()      # doctest: +SKIP
 >>> tr.predict(["Ein Hund läuft im Schnee."])                            # doctest: +SKIP
+>>> tr.translate(["Ein Hund läuft im Schnee."], beam=5)[0].attention    # doctest: +SKIP
+
+`fit(train, val)` also takes `ParallelText` pairs read elsewhere (`read_parallel`).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def read_splits(cfg: TranslationConfig) -> tuple[ParallelText, ParallelText, Par
                                                 0.0 if test else cfg.test_size, cfg.train.seed)
     if cfg.max_pairs is not None and len(train) > cfg.max_pairs:
         train = train.subset(range(cfg.max_pairs))
-    return train, val or held_val, test or held_test
+    return (train, val if val is not None else held_val,
+            test if test is not None else held_test)
 
 
 class Translator(Estimator):
@@ -72,12 +74,16 @@ class Translator(Estimator):
     def __init__(self, config: TranslationConfig | None = None) -> None:
         super().__init__(config if config is not None else TranslationConfig())
 
-    def fit(self, train: ParallelText, val: ParallelText, checkpoints: Path | None = None,
-            resume: bool = False, callbacks: list | None = None) -> Translator:
+    def fit(self, train: ParallelText | None = None, val: ParallelText | None = None,
+            checkpoints: Path | None = None, resume: bool = False,
+            callbacks: list | None = None) -> Translator:
         """Fit the tokenizers on `train`, drop its pairs longer than --max-len, train with early
-        stopping on the validation loss; self."""
+        stopping on the validation loss; self. Without `train` / `val`: the config's data
+        (`read_splits`; its test part is left for `evaluate`)."""
         cfg = self.config
         cfg.validate()
+        if train is None or val is None:
+            train, val, _ = read_splits(cfg)
         seed_everything(cfg.train.seed)
         self.src_tokenizer_, self.tgt_tokenizer_ = fit_tokenizers(cfg, train)
         assert self.tgt_tokenizer_.token_to_id(BOS) == 2 and self.tgt_tokenizer_.token_to_id(

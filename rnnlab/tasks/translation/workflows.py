@@ -25,6 +25,9 @@ def fit_run(cfg: TranslationConfig, out: str | None = None, overwrite: bool = Fa
     with staged_run(out, "translate", overwrite, resume, cfg.to_dict()) as run:
         translator = Translator(cfg).fit(train, val, checkpoints=run.checkpoints / "fit",
                                          resume=resume)
+        if translator.split_["dropped_long"]:
+            console.print(f"[dim]note: {translator.split_['dropped_long']} training pairs with a "
+                          f"side longer than --max-len {cfg.max_len} tokens were left out[/dim]")
         baseline = None
         if cfg.baseline_no_attention:
             console.print("[dim]training the no-attention baseline[/dim]")
