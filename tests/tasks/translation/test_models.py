@@ -178,24 +178,37 @@ def test_beam_of_one_is_greedy_decoding(cell, kind):
     assert endings == {"early", "limit"}
 
 
-@pytest.mark.parametrize("kind", ["bahdanau", "general", "none"])
-def test_greedy_log_probability_is_that_of_its_own_output(kind):
-    """The score greedy decoding reports is the teacher-forced log-probability of the ids it
-    returns followed by <eos>."""
-    model = seq2seq("lstm", kind)
-    with torch.no_grad():
-        model.output.weight.mul_(3.0)
-        model.output.bias[EOS] += 0.6
+@pytest.mark.parametrize("beam", [1, 3])
+@pytest.mark.parametrize("kind", ["bahdanau", "general", "dot", "none"])
+def test_decoded_score_and_attention_are_those_of_the_returned_output(kind, beam):
+    """What greedy / beam search report for each sentence (log-probability, attention rows)
+    is what the teacher-forced forward gives for the ids it returns followed by <eos>; so
+    beam search reorders ids, states, scores and attention history consistently. Several
+    logit scales and <eos> biases, so that beams overtake each other in some of them."""
     src, lengths = padded_batch(20)
-    for b, hypothesis in enumerate(greedy_decode(model, src, lengths, BOS, EOS,
-                                                 max_lengths(lengths))):
-        length = int(lengths[b])
-        tgt_in = torch.tensor([[BOS, *hypothesis.ids]])
-        goal = torch.tensor([*hypothesis.ids, EOS])
+    limits = max_lengths(lengths)
+    for scale, bias in ((1.0, 0.0), (1.0, 0.6), (3.0, 0.0), (3.0, 0.6), (10.0, 0.0)):
+        model = seq2seq("lstm", kind)
         with torch.no_grad():
-            logp = model(src[b:b + 1, :length], lengths[b:b + 1], tgt_in)[0].log_softmax(-1)
-        expected = float(logp[0].gather(1, goal[:, None]).sum())
-        assert hypothesis.logprob == pytest.approx(expected, abs=1e-4)
+            model.output.weight.mul_(scale)
+            model.output.bias[EOS] += bias
+        if beam == 1:
+            hypotheses = greedy_decode(model, src, lengths, BOS, EOS, limits)
+        else:
+            hypotheses = beam_search(model, src, lengths, BOS, EOS, limits, beam, 1.0)
+        for b, hypothesis in enumerate(hypotheses):
+            length = int(lengths[b])
+            tgt_in = torch.tensor([[BOS, *hypothesis.ids]])
+            goal = torch.tensor([*hypothesis.ids, EOS])
+            with torch.no_grad():
+                logits, weights = model(src[b:b + 1, :length], lengths[b:b + 1], tgt_in)
+            expected = float(logits[0].log_softmax(-1).gather(1, goal[:, None]).sum())
+            assert hypothesis.logprob == pytest.approx(expected, abs=1e-4), (scale, bias)
+            if kind == "none":
+                assert hypothesis.attention is None
+            else:
+                torch.testing.assert_close(torch.from_numpy(hypothesis.attention), weights[0],
+                                           atol=1e-5, rtol=1e-5)
 
 
 def test_wider_beam_finds_an_output_at_least_as_likely_without_length_penalty():
