@@ -20,6 +20,7 @@ from rnnlab import store
 from rnnlab.data.batching import TextDataModule, length_sorted_batches
 from rnnlab.data.parallel import ParallelText, read_parallel, split_parallel
 from rnnlab.data.text import BOS, EOS, UNK, WordTokenizer, detokenize, tokenizer_from_dict
+from rnnlab.errors import UserError
 from rnnlab.estimator import Estimator
 from rnnlab.models.decoding import Hypothesis, beam_search, greedy_decode, max_lengths
 from rnnlab.models.seq2seq import Seq2Seq
@@ -53,6 +54,11 @@ class Translation:
 def read_splits(cfg: TranslationConfig) -> tuple[ParallelText, ParallelText, ParallelText]:
     """(train, validation, test) pairs: --val / --test files when given, else shares of the
     training pairs (drawn with --seed)."""
+    for option, split, needs in (("val", "validation", "early stopping needs"),
+                                 ("test", "test", "the scores need")):
+        if getattr(cfg, f"{option}_size") == 0 and getattr(cfg, option) is None:
+            raise UserError(f"--{option}-size 0 without --{option} leaves no {split} pairs, "
+                            f"which {needs}; give --{option} PAIRS or a --{option}-size above 0")
     spec, flag = cfg.training_spec()
     pairs = read_parallel(spec, cfg.src_col, cfg.tgt_col, cfg.encoding, flag)
     val = None if cfg.val is None else read_parallel(cfg.val, cfg.src_col, cfg.tgt_col,
@@ -90,6 +96,9 @@ class Translator(Estimator):
             EOS) == 3, "collate_pairs assumes <bos> = 2, <eos> = 3"
         train_ids, dropped = encode_pairs(self.src_tokenizer_, self.tgt_tokenizer_, train,
                                           cfg.max_len)
+        if len(train) and not len(train_ids):
+            raise UserError(f"all {len(train)} training pairs have a side longer than --max-len "
+                            f"{cfg.max_len} tokens, so none is left to train on; raise --max-len")
         val_ids, _ = encode_pairs(self.src_tokenizer_, self.tgt_tokenizer_, val)
         net = Seq2Seq(self.src_tokenizer_.vocab_size, self.tgt_tokenizer_.vocab_size,
                       **cfg.architecture())

@@ -50,6 +50,8 @@ def evaluate_run(run_dir: str | Path, data: str, src_col: str | None = None,
                  tgt_col: str | None = None, encoding: str = "utf-8",
                  beam: int | None = None) -> dict[str, dict[str, float]]:
     """BLEU, chrF and perplexity of a run's model on other pairs, beside copying the source."""
+    if beam is not None and beam < 1:
+        raise UserError(f"--beam must be at least 1; got {beam}")
     translator = Translator.load(run_dir)
     if beam is not None:
         translator.config = translator.config.replace(beam=beam)
