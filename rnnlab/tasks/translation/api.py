@@ -145,8 +145,9 @@ class Translator(Estimator):
         source_tokens = [*self.src_tokenizer_.tokenize(sentence), EOS]
         tokens = [self.tgt_tokenizer_.id_to_token(i) for i in hypothesis.ids]
         if isinstance(self.tgt_tokenizer_, WordTokenizer):
-            if self.config.replace_unk and hypothesis.attention is not None:
-                tokens = [source_tokens[int(np.argmax(hypothesis.attention[t]))]
+            if self.config.replace_unk and hypothesis.attention is not None \
+                    and len(source_tokens) > 1:  # the source word attended most, never <eos>
+                tokens = [source_tokens[int(np.argmax(hypothesis.attention[t][:-1]))]
                           if token == UNK else token for t, token in enumerate(tokens)]
             text = detokenize([t for t in tokens if t != EOS])
         else:

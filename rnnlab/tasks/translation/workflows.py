@@ -9,11 +9,12 @@ from rnnlab.console import console
 from rnnlab.data.datasets import resolve_data
 from rnnlab.data.parallel import read_parallel
 from rnnlab.errors import UserError
+from rnnlab.report import plots
 from rnnlab.runs import staged_run
 from rnnlab.tasks.translation.api import Translation, Translator, read_splits
 from rnnlab.tasks.translation.config import TranslationConfig
 from rnnlab.tasks.translation.evaluation import evaluate
-from rnnlab.tasks.translation.report import attention_maps, write_run
+from rnnlab.tasks.translation.report import write_run
 
 
 def fit_run(cfg: TranslationConfig, out: str | None = None, overwrite: bool = False,
@@ -80,6 +81,9 @@ def predict_run(run_dir: str | Path, sentences: list[str], beam: int | None = No
     if attention_dir is not None:
         folder = Path(attention_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        maps = [path for _, path in attention_maps(translated, folder, len(translated))]
+        for line, item in zip(kept, translated, strict=True):  # named by input line
+            maps.append(plots.attention_map(item.source_tokens, item.tokens, item.attention,
+                                            folder / f"attention-{line + 1}.png",
+                                            f"line {line + 1}"))
     return results, maps
 

@@ -11,6 +11,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -123,6 +124,18 @@ def test_predict_cli_writes_one_heat_map_per_sentence(cli, reverse_model_dir, tm
     assert len(result.out.splitlines()) == 2
     assert sorted(p.name for p in maps.iterdir()) == ["attention-1.png", "attention-2.png"]
     assert result.err.count("attention heat-map:") == 2
+
+
+def test_heat_maps_are_named_by_input_line(cli, reverse_model_dir, tmp_path):
+    """A blank input line gets no heat-map, and the next sentence's file keeps its line
+    number."""
+    source = tmp_path / "in.txt"
+    source.write_text(f"{MIXED[2]}\n\n{MIXED[5]}\n", encoding="utf-8")
+    maps = tmp_path / "maps"
+    result = cli(["translate", "predict", "--run", reverse_model_dir, "--attention", maps,
+                  "--file", source])
+    assert result.code == 0, result.err
+    assert sorted(p.name for p in maps.iterdir()) == ["attention-1.png", "attention-3.png"]
 
 
 # -- the run folder ----------------------------------------------------------------------------
@@ -332,3 +345,16 @@ def test_fit_options_reach_the_config(cli, monkeypatch):
         "dot", "lstm", True, "bpe", 300)
     assert (cfg.beam, cfg.length_penalty, cfg.max_pairs) == (3, 0.5, 300)
     assert (cfg.train.epochs, cfg.train.lr, cfg.train.patience) == (1, 1e-3, 3)
+
+
+def test_unknown_word_becomes_the_most_attended_source_word_never_eos(reverse_translator,
+                                                                      monkeypatch):
+    """--replace-unk copies the source word a generated <unk> attends to most; the source's
+    <eos> is never copied (it would vanish from the text)."""
+    from rnnlab.models.decoding import Hypothesis
+
+    attention = np.array([[0.1, 0.3, 0.6], [0.2, 0.1, 0.7]])  # "1 2" + <eos>: <eos> is the peak
+    monkeypatch.setattr(reverse_translator, "_decode",
+                        lambda src, lengths, beam: [Hypothesis([1], -1.0, attention)])
+    assert reverse_translator.config.replace_unk and reverse_translator.config.level == "word"
+    assert reverse_translator.translate(["1 2"])[0].text == "2"
