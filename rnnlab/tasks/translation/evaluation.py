@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rnnlab.console import console
 from rnnlab.data.parallel import ParallelText
 from rnnlab.results import Results, rank, unranked
 from rnnlab.tasks.translation.metrics import corpus_scores, signatures
@@ -27,6 +28,12 @@ class Evaluation(Results):
     columns = COLUMNS
     translations: list[Translation] = field(default_factory=list)
     signatures: dict[str, str] = field(default_factory=dict)
+
+    def show(self, title: str) -> None:
+        """The table and verdict, then sacrebleu's signatures (what exactly was scored)."""
+        super().show(title)
+        for name, signature in self.signatures.items():
+            console.print(f"[dim]sacrebleu {name}: {signature}[/dim]")
 
 
 def network_name(translator: Translator) -> str:

@@ -61,16 +61,15 @@ def write_run(run: RunFolder, translator: Translator, evaluation: Evaluation,
         no_attention.save(run.file("baselines/no_attention"))
     fit = translator.fit_result_
     run.write_json("metrics.json", evaluation.record(
-        "translate", split={**translator.split_, "test": len(test)}, signatures=evaluation.
-        signatures, vocab={"src": translator.src_tokenizer_.vocab_size,
-                           "tgt": translator.tgt_tokenizer_.vocab_size},
+        "translate", split={**translator.split_, "test": len(test)},
+        signatures=evaluation.signatures, vocab={"src": translator.src_tokenizer_.vocab_size,
+                                                 "tgt": translator.tgt_tokenizer_.vocab_size},
         train_seconds=fit.seconds, epochs=fit.epochs, best_epoch=fit.best_epoch,
         history=fit.history))
     run.write_text("predictions.csv", predictions_csv(test, evaluation.translations))
-    figures = [("training and validation loss per epoch (nats per target token)",
-                plots.loss_curves(fit.history, run.file("plots/loss.png"), "translation"))]
-    figures += attention_maps(evaluation.translations[:EXAMPLES], run.file("plots").parent /
-                              "plots", HEAT_MAPS)
+    loss = plots.loss_curves(fit.history, run.file("plots/loss.png"), "translation")
+    figures = [("training and validation loss per epoch (nats per target token)", loss)]
+    figures += attention_maps(evaluation.translations[:EXAMPLES], loss.parent, HEAT_MAPS)
     split = translator.split_
     subtitle = (f"{translator.source_}: {split['train']} training pairs "
                 f"({split['dropped_long']} longer than --max-len dropped), {split['val']} "
