@@ -58,6 +58,19 @@ class Estimator:
     def load(cls, run_or_model_dir: str | Path) -> Estimator:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def write_model(self, directory: str | Path, state: dict[str, Any]) -> Path:
+        """What every job's `save` writes: `net_`'s weights (safetensors), the job's JSON
+        `state` under its model file name, and the manifest; returns the folder."""
+        from rnnlab import store
+        from rnnlab.jobs import job_of_api
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        store.save_weights(self.net_, directory / store.WEIGHTS_FILE)  # type: ignore[attr-defined]
+        store.write_state(directory, job_of_api(type(self)).model_file, state)
+        self.write_manifest(directory)
+        return directory
+
     def write_manifest(self, directory: str | Path) -> Path:
         """model.json naming this object's job, so `rnnlab.load_run` can find its class."""
         from rnnlab.jobs import job_of_api

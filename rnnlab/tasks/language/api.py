@@ -179,15 +179,9 @@ class LanguageModel(Estimator):
         """weights.safetensors + language_model.json (architecture, tokenizer, config) +
         model.json."""
         self.check_is_fitted()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        store.save_weights(self.net_, directory / store.WEIGHTS_FILE)
-        state = {"architecture": self.config.architecture(),
-                 "tokenizer": self.tokenizer_.to_dict(), "config": self.config.to_dict(),
-                 "split": self.split_}
-        store.write_state(directory, LM_FILE, state)
-        self.write_manifest(directory)
-        return directory
+        return self.write_model(directory, {
+            "architecture": self.config.architecture(), "tokenizer": self.tokenizer_.to_dict(),
+            "config": self.config.to_dict(), "split": self.split_})
 
     @classmethod
     def load(cls, run_or_model_dir: str | Path) -> LanguageModel:

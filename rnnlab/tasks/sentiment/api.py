@@ -162,15 +162,10 @@ class SentimentClassifier(Estimator):
     def save(self, directory: str | Path) -> Path:
         """weights.safetensors + classifier.json (tokenizer as JSON, no pickles) + model.json."""
         self.check_is_fitted()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        store.save_weights(self.net_, directory / store.WEIGHTS_FILE)
-        state = {"config": self.config.to_dict(), "classes": self.classes_,
-                 "tokenizer": self.tokenizer_.to_dict(), "split": self.split_,
-                 "padding_ratio": self.padding_ratio_, "vocab_coverage": self.vocab_coverage_}
-        store.write_state(directory, MODEL_FILE, state)
-        self.write_manifest(directory)
-        return directory
+        return self.write_model(directory, {
+            "config": self.config.to_dict(), "classes": self.classes_,
+            "tokenizer": self.tokenizer_.to_dict(), "split": self.split_,
+            "padding_ratio": self.padding_ratio_, "vocab_coverage": self.vocab_coverage_})
 
     @classmethod
     def load(cls, run_or_model_dir: str | Path) -> SentimentClassifier:

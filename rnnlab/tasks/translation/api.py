@@ -171,16 +171,11 @@ class Translator(Estimator):
     def save(self, directory: str | Path) -> Path:
         """weights.safetensors + translator.json (tokenizers, config, split) + model.json."""
         self.check_is_fitted()
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        store.save_weights(self.net_, directory / store.WEIGHTS_FILE)
-        state = {"config": self.config.to_dict(), "split": self.split_,
-                 "src_tokenizer": self.src_tokenizer_.to_dict(),
-                 "tgt_tokenizer": self.tgt_tokenizer_.to_dict(),
-                 "vocab": [self.src_tokenizer_.vocab_size, self.tgt_tokenizer_.vocab_size]}
-        store.write_state(directory, MODEL_FILE, state)
-        self.write_manifest(directory)
-        return directory
+        return self.write_model(directory, {
+            "config": self.config.to_dict(), "split": self.split_,
+            "src_tokenizer": self.src_tokenizer_.to_dict(),
+            "tgt_tokenizer": self.tgt_tokenizer_.to_dict(),
+            "vocab": [self.src_tokenizer_.vocab_size, self.tgt_tokenizer_.vocab_size]})
 
     @classmethod
     def load(cls, run_or_model_dir: str | Path) -> Translator:
