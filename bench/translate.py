@@ -152,8 +152,9 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     data = Path(args.data)
     test = read_parallel(pairs(data, args.test, args.src, args.tgt), option="--test")
-    result = {"command": "python bench/translate.py " + " ".join(
-                  f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()),
+    flags = [f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}")
+             for k, v in vars(args).items() if v is not False]
+    result = {"command": "python bench/translate.py " + " ".join(flags),
               "threads": torch.get_num_threads(), "signatures": signatures(),
               "copy_source": corpus_scores(test.src, test.tgt), "models": {}}
     out = Path(args.out)
