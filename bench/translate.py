@@ -2,7 +2,7 @@
 attention trained for a fixed wall-clock budget on this machine's CPU, scored on test 2016.
 
     flock /tmp/rnnlab-bench.lock python bench/translate.py --data ../shared/data/multi30k \
-        --minutes 60 --models general,none --out bench/runs/translate
+        --minutes 60 --models bahdanau,general,none --out bench/runs/translate
 
 For each model: test 2016 BLEU / chrF (sacrebleu, detokenised output against the raw
 references) of the weights with the best validation loss reached by 15, 30 and 60 minutes
@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--src", default="de")
     parser.add_argument("--tgt", default="en")
     parser.add_argument("--test", default="test_2016_flickr")
-    parser.add_argument("--models", default="general,none",
+    parser.add_argument("--models", default="bahdanau,general,none",
                         help="attention kinds to train, one after the other")
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--level", default="word")

@@ -56,7 +56,7 @@ class TranslationConfig(JobConfig):
                           "dropped (and counted); evaluation keeps every pair.", D, low=1)
     # -- model -----------------------------------------------------------------------------
     model: str = option("gru", "gru | lstm: encoder and decoder cell.", M)
-    attention: str = option("general", "bahdanau (additive) | dot | general (Luong) | none "
+    attention: str = option("bahdanau", "bahdanau (additive) | dot | general (Luong) | none "
                             "(one fixed context vector).", M)
     embed: int = option(256, "Embedding width of each side.", M, low=1)
     hidden: int = option(256, "Encoder units per direction (the decoder has twice as many).",

@@ -143,7 +143,7 @@ def test_fit_writes_a_complete_run_folder(demo_run):
     metrics = json.loads((demo_run / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["job"] == "translate"
     rows = metrics["test"]
-    assert set(rows) == {"gru-general", "gru-general greedy", NO_ATTENTION, COPY}
+    assert set(rows) == {"gru-bahdanau", "gru-bahdanau greedy", NO_ATTENTION, COPY}
     for name, row in rows.items():
         assert 0 <= row["bleu"] <= 100 and 0 <= row["chrf"] <= 100, name
         if name != COPY:
@@ -195,12 +195,12 @@ def test_evaluate_scores_a_run_on_a_table(cli, demo_run, tmp_path):
                      encoding="utf-8")
     result = cli(["translate", "evaluate", "--run", demo_run, "--data", table, "--beam", "1"])
     assert result.code == 0, result.err
-    assert COPY in result.out and "gru-general" in result.out
+    assert COPY in result.out and "gru-bahdanau" in result.out
     metrics = evaluate_run(demo_run, str(table), beam=1)
     assert metrics[COPY] == pytest.approx(corpus_scores(test.src[:6], test.tgt[:6]))
-    assert "gru-general greedy" not in metrics  # beam 1 has no separate greedy row
+    assert "gru-bahdanau greedy" not in metrics  # beam 1 has no separate greedy row
     loaded = rnnlab.load_run(demo_run)
-    assert metrics["gru-general"]["bleu"] == pytest.approx(
+    assert metrics["gru-bahdanau"]["bleu"] == pytest.approx(
         corpus_scores(loaded.predict(test.src[:6], beam=1), test.tgt[:6])["bleu"])
 
 
