@@ -12,8 +12,11 @@ AttributeError from deep inside.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
+
+from torch import nn
 
 from rnnlab.errors import UserError
 
@@ -70,6 +73,27 @@ class Estimator:
         store.write_state(directory, job_of_api(type(self)).model_file, state)
         self.write_manifest(directory)
         return directory
+
+    @classmethod
+    def restore(cls, run_or_model_dir: str | Path,
+                build: Callable[[dict[str, Any]], tuple[Any, nn.Module]]) -> Any:
+        """What every job's `load` does: find the job's model folder in a run (or take the
+        model folder), read its JSON state, let `build(state)` make the object and its
+        unfilled network (a missing key or a bad value there is a damaged run, one error
+        line), fill the weights from safetensors, eval mode."""
+        from rnnlab import store
+        from rnnlab.jobs import job_of_api
+
+        job = job_of_api(cls)
+        folder = store.model_dir(run_or_model_dir, job.name)
+        state = store.read_state(folder, job.model_file)
+        try:
+            self, net = build(state)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise store.damaged(run_or_model_dir, f"{job.model_file} lacks or mangles {exc}"
+                                ) from None
+        self.net_ = store.load_weights(net, folder / store.WEIGHTS_FILE).eval()
+        return self
 
     def write_manifest(self, directory: str | Path) -> Path:
         """model.json naming this object's job, so `rnnlab.load_run` can find its class."""

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rnnlab import store
 from rnnlab.data.batching import (
     BucketBatchSampler,
     TextDataModule,
@@ -170,21 +169,15 @@ class SentimentClassifier(Estimator):
     @classmethod
     def load(cls, run_or_model_dir: str | Path) -> SentimentClassifier:
         """Load from a run folder (or its model/ folder) written by `sentiment fit`."""
-        model_dir = store.model_dir(run_or_model_dir, "sentiment")
-        state = store.read_state(model_dir, MODEL_FILE)
-        try:
+        def build(state: dict) -> tuple[SentimentClassifier, TextClassifierNet]:
             self = cls(SentimentConfig.from_dict(state["config"]))
             self.classes_, self.split_ = state["classes"], state["split"]
             self.padding_ratio_ = state["padding_ratio"]
             self.vocab_coverage_ = state["vocab_coverage"]
             self.tokenizer_ = tokenizer_from_dict(state["tokenizer"])
-            net = self._build_net()
-        except (KeyError, TypeError, ValueError) as exc:
-            raise store.damaged(run_or_model_dir, f"{MODEL_FILE} lacks or mangles {exc}"
-                                ) from None
-        store.load_weights(net, model_dir / store.WEIGHTS_FILE)
-        self.net_ = net.eval()
-        return self
+            return self, self._build_net()
+
+        return cls.restore(run_or_model_dir, build)
 
 
 class SentimentEnsemble:

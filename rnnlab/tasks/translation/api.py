@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rnnlab import store
 from rnnlab.data.batching import TextDataModule, length_sorted_batches
 from rnnlab.data.parallel import ParallelText, read_parallel, split_parallel
 from rnnlab.data.text import BOS, EOS, UNK, WordTokenizer, detokenize, tokenizer_from_dict
@@ -179,19 +178,14 @@ class Translator(Estimator):
 
     @classmethod
     def load(cls, run_or_model_dir: str | Path) -> Translator:
-        folder = store.model_dir(run_or_model_dir, "translate")
-        state = store.read_state(folder, MODEL_FILE)
-        try:
+        def build(state: dict) -> tuple[Translator, Seq2Seq]:
             self = cls(TranslationConfig.from_dict(state["config"]))
             self.split_ = state["split"]
             self.src_tokenizer_ = tokenizer_from_dict(state["src_tokenizer"])
             self.tgt_tokenizer_ = tokenizer_from_dict(state["tgt_tokenizer"])
-            net = Seq2Seq(*state["vocab"], **self.config.architecture())
-        except (KeyError, TypeError, ValueError) as exc:
-            raise store.damaged(run_or_model_dir, f"{MODEL_FILE} lacks or mangles {exc}"
-                                ) from None
-        self.net_ = store.load_weights(net, folder / store.WEIGHTS_FILE).eval()
-        return self
+            return self, Seq2Seq(*state["vocab"], **self.config.architecture())
+
+        return cls.restore(run_or_model_dir, build)
 
 
 def batches(encoded: EncodedPairs, size: int) -> list[tuple[torch.Tensor, ...]]:
