@@ -47,8 +47,6 @@ from rnnlab.tasks.sentiment.transfer import (
 )
 from rnnlab.training import FitResult, fit_module, seed_everything
 
-MODEL_FILE = "classifier.json"  # in model/ of every `rnnlab sentiment fit` run
-
 
 class SentimentClassifier(Estimator):
     """A recurrent text classifier with its tokenizer, fitted on the training split.

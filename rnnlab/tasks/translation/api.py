@@ -34,7 +34,6 @@ from rnnlab.tasks.translation.data import (
 from rnnlab.tasks.translation.model import TranslationModule, perplexity
 from rnnlab.training import FitResult, fit_module, seed_everything
 
-MODEL_FILE = "translator.json"
 DECODE_BATCH = 64  # sentences decoded together
 
 
