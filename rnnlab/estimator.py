@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
-
-from torch import nn
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rnnlab.errors import UserError
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 class NotFittedError(UserError):
