@@ -90,14 +90,16 @@ def beam_search(model: Seq2Seq, src: torch.Tensor, lengths: torch.Tensor, bos_id
     previous = torch.full((batch * beam,), bos_id, dtype=torch.long, device=device)
     offsets = (torch.arange(batch, device=device) * beam)[:, None]
     at_limit_of = limits.to(device)[:, None, None]
+    not_eos = only_eos = None  # (vocab,) rows, built at the first step
     for t in range(int(limits.max())):
         logits, state, attention = model.step(previous, state, memory)
         logp = logits.float().log_softmax(dim=-1).view(batch, beam, -1)
-        only_eos = torch.full_like(logp, -math.inf)
-        only_eos[..., eos_id] = 0.0
-        forced = logp.masked_fill(torch.arange(logp.size(-1), device=device) != eos_id,
-                                  -math.inf)
-        logp = torch.where(t + 1 >= at_limit_of, forced, logp)
+        if only_eos is None:
+            not_eos = torch.arange(logp.size(-1), device=device) != eos_id
+            only_eos = torch.zeros(logp.size(-1), device=device).masked_fill(not_eos, -math.inf)
+        # at a sentence's limit only <eos> may follow (its log-probability counts); a finished
+        # hypothesis is continued by <eos> at no cost, so its score stays frozen
+        logp = torch.where(t + 1 >= at_limit_of, logp.masked_fill(not_eos, -math.inf), logp)
         logp = torch.where(done[..., None], only_eos, logp)
         top, flat = (scores[..., None] + logp).view(batch, -1).topk(beam, dim=-1)
         origin, token = flat // logp.size(-1), flat % logp.size(-1)

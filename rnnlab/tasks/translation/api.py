@@ -25,11 +25,13 @@ from rnnlab.models.decoding import Hypothesis, beam_search, greedy_decode, max_l
 from rnnlab.models.seq2seq import Seq2Seq
 from rnnlab.tasks.translation.config import TranslationConfig
 from rnnlab.tasks.translation.data import (
+    BOS_ID,
+    EOS_ID,
     EncodedPairs,
     collate_pairs,
     encode_pairs,
-    encode_sources,
     fit_tokenizers,
+    read_source,
 )
 from rnnlab.tasks.translation.model import TranslationModule, perplexity
 from rnnlab.training import FitResult, fit_module, seed_everything
@@ -90,8 +92,8 @@ class Translator(Estimator):
             train, val, _ = read_splits(cfg)
         seed_everything(cfg.train.seed)
         self.src_tokenizer_, self.tgt_tokenizer_ = fit_tokenizers(cfg, train)
-        assert self.tgt_tokenizer_.token_to_id(BOS) == 2 and self.tgt_tokenizer_.token_to_id(
-            EOS) == 3, "collate_pairs assumes <bos> = 2, <eos> = 3"
+        assert self.tgt_tokenizer_.token_to_id(BOS) == BOS_ID
+        assert self.tgt_tokenizer_.token_to_id(EOS) == EOS_ID
         train_ids, dropped = encode_pairs(self.src_tokenizer_, self.tgt_tokenizer_, train,
                                           cfg.max_len)
         if len(train) and not len(train_ids):
@@ -123,24 +125,25 @@ class Translator(Estimator):
         beam = self.config.beam if beam is None else beam
         if beam < 1:
             raise ValueError(f"beam must be at least 1; got {beam}")
-        sources = encode_sources(self.src_tokenizer_, sentences)
+        sources = [read_source(self.src_tokenizer_, sentence) for sentence in sentences]
         results: list[Translation | None] = [None] * len(sentences)
-        for indices in length_sorted_batches([len(s) for s in sources], batch_size):
-            batch = collate_pairs([(sources[i], []) for i in indices])
+        for indices in length_sorted_batches([len(ids) for _, ids in sources], batch_size):
+            batch = collate_pairs([(sources[i][1], []) for i in indices])
             hypotheses = self._decode(batch[0], batch[1], beam)
             for index, hypothesis in zip(indices, hypotheses, strict=True):
-                results[index] = self._translation(sentences[index], hypothesis)
+                results[index] = self._translation(sentences[index], sources[index][0],
+                                                   hypothesis)
         return results  # type: ignore[return-value]
 
     def _decode(self, src: torch.Tensor, lengths: torch.Tensor, beam: int) -> list[Hypothesis]:
         limits = max_lengths(lengths, self.config.max_ratio)
         if beam == 1:
-            return greedy_decode(self.net_, src, lengths, 2, 3, limits)
-        return beam_search(self.net_, src, lengths, 2, 3, limits, beam,
+            return greedy_decode(self.net_, src, lengths, BOS_ID, EOS_ID, limits)
+        return beam_search(self.net_, src, lengths, BOS_ID, EOS_ID, limits, beam,
                            self.config.length_penalty)
 
-    def _translation(self, sentence: str, hypothesis: Hypothesis) -> Translation:
-        source_tokens = [*self.src_tokenizer_.tokenize(sentence), EOS]
+    def _translation(self, sentence: str, source_tokens: list[str], hypothesis: Hypothesis
+                     ) -> Translation:
         tokens = [self.tgt_tokenizer_.id_to_token(i) for i in hypothesis.ids]
         if isinstance(self.tgt_tokenizer_, WordTokenizer):
             if self.config.replace_unk and hypothesis.attention is not None \

@@ -15,6 +15,7 @@ from rnnlab.data.parallel import ParallelText
 from rnnlab.data.text import (
     BOS,
     EOS,
+    UNK_ID,
     SubwordTokenizer,
     Tokenizer,
     WordTokenizer,
@@ -22,6 +23,7 @@ from rnnlab.data.text import (
 from rnnlab.tasks.translation.config import TranslationConfig
 
 SPECIALS = (BOS, EOS)  # ids 2 and 3, after <pad> and <unk>
+BOS_ID, EOS_ID = 2, 3
 
 
 def make_side_tokenizer(cfg: TranslationConfig) -> Tokenizer:
@@ -60,8 +62,14 @@ class EncodedPairs(Dataset):
 
 
 def encode_sources(tokenizer: Tokenizer, sentences: Sequence[str]) -> list[list[int]]:
-    eos = tokenizer.token_to_id(EOS)
-    return [tokenizer.encode(sentence) + [eos] for sentence in sentences]
+    return [tokenizer.encode(sentence) + [EOS_ID] for sentence in sentences]
+
+
+def read_source(tokenizer: Tokenizer, sentence: str) -> tuple[list[str], list[int]]:
+    """(the source tokens as the encoder reads them, <eos> last; their ids): one tokenizing
+    pass serves the encoder and the heat-map labels / unknown-word copies."""
+    tokens = [*tokenizer.tokenize(sentence), EOS]
+    return tokens, [tokenizer.token_to_id(token) or UNK_ID for token in tokens]
 
 
 def encode_pairs(src_tokenizer: Tokenizer, tgt_tokenizer: Tokenizer, pairs: ParallelText,
@@ -75,8 +83,8 @@ def encode_pairs(src_tokenizer: Tokenizer, tgt_tokenizer: Tokenizer, pairs: Para
     return EncodedPairs([src[i] for i in kept], [tgt[i] for i in kept]), len(src) - len(kept)
 
 
-def collate_pairs(items: Sequence[tuple[list[int], list[int]]], bos_id: int = 2,
-                  eos_id: int = 3) -> tuple[torch.Tensor, ...]:
+def collate_pairs(items: Sequence[tuple[list[int], list[int]]], bos_id: int = BOS_ID,
+                  eos_id: int = EOS_ID) -> tuple[torch.Tensor, ...]:
     """(src, tgt) id lists -> src (batch, source), source lengths, decoder input <bos> + target,
     decoder goal target + <eos>, all right-padded with <pad>."""
     src, lengths = pad_sequences([s for s, _ in items])

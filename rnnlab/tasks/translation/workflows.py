@@ -51,8 +51,7 @@ def evaluate_run(run_dir: str | Path, data: str, src_col: str | None = None,
                  tgt_col: str | None = None, encoding: str = "utf-8",
                  beam: int | None = None) -> dict[str, dict[str, float]]:
     """BLEU, chrF and perplexity of a run's model on other pairs, beside copying the source."""
-    if beam is not None and beam < 1:
-        raise UserError(f"--beam must be at least 1; got {beam}")
+    check_beam(beam)
     translator = Translator.load(run_dir)
     if beam is not None:
         translator.config = translator.config.replace(beam=beam)
@@ -66,9 +65,8 @@ def predict_run(run_dir: str | Path, sentences: list[str], beam: int | None = No
                 attention_dir: str | None = None) -> tuple[list[Translation], list[Path]]:
     """(translations of `sentences` in order, a blank sentence giving a blank one; the
     heat-map PNGs written to `attention_dir`, one per sentence, when it is given)."""
+    check_beam(beam)
     translator = Translator.load(run_dir)
-    if beam is not None and beam < 1:
-        raise UserError(f"--beam must be at least 1; got {beam}")
     if attention_dir is not None and translator.config.attention == "none":
         raise UserError(f"{run_dir} was trained with --attention none: it has no attention "
                         "weights to draw; drop --attention")
@@ -87,3 +85,8 @@ def predict_run(run_dir: str | Path, sentences: list[str], beam: int | None = No
                                             f"line {line + 1}"))
     return results, maps
 
+
+def check_beam(beam: int | None) -> None:
+    """--beam of evaluate / predict, checked before the run is loaded."""
+    if beam is not None and beam < 1:
+        raise UserError(f"--beam must be at least 1; got {beam}")
